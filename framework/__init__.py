@@ -1,0 +1,62 @@
+"""pytest-datakits' deployment library: targets, provisioning, discovery, deploy and validate.
+
+It knows nothing of pytest; the plugin (``pytest_datakits``), the ``datakits`` CLI and the Airflow
+DAGs all build on it.
+"""
+
+from .connect import make_engine
+from .deploy import CleanupResult, DeployResult, cleanup_deployment, deploy_data_objects
+from .discovery import Datakit, discover_datakit_modules, discover_sqlmodel_classes, load_datakit
+from .errors import (
+    AuthenticationFailed,
+    DatakitDefinitionError,
+    DatakitError,
+    DatakitImportError,
+    DatakitNotFound,
+    DeployError,
+    ProvisionerUnavailable,
+    TargetError,
+    TargetUnreachable,
+    UnknownTarget,
+)
+from .provisioning import start_server
+from .runs import Database, Run, open_target, reap, reap_server
+from .targets import TargetConfig, create_custom_target, get_target_config, list_targets
+from .urls import safe_url
+from .validate import Drift, ValidationResult, validate_deployment
+
+__all__ = [
+    "AuthenticationFailed",
+    "CleanupResult",
+    "Database",
+    "Datakit",
+    "DatakitDefinitionError",
+    "DatakitError",
+    "DatakitImportError",
+    "DatakitNotFound",
+    "DeployError",
+    "DeployResult",
+    "Drift",
+    "ProvisionerUnavailable",
+    "Run",
+    "TargetConfig",
+    "TargetError",
+    "TargetUnreachable",
+    "UnknownTarget",
+    "ValidationResult",
+    "cleanup_deployment",
+    "create_custom_target",
+    "deploy_data_objects",
+    "discover_datakit_modules",
+    "discover_sqlmodel_classes",
+    "get_target_config",
+    "list_targets",
+    "load_datakit",
+    "make_engine",
+    "open_target",
+    "reap",
+    "reap_server",
+    "safe_url",
+    "start_server",
+    "validate_deployment",
+]

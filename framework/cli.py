@@ -1,0 +1,129 @@
+"""The ``datakits`` command: targets, deploy, validate, reap.
+
+    datakits targets
+    datakits deploy PATH|NAME --target T [--validate] [--cleanup] [--keep]
+    datakits validate PATH|NAME --target T
+    datakits reap --target T
+
+A named target is disposable (a database of this run's own, dropped at the end); a URL, or the
+connection flags ``--target-type --host --port --database --user --password``, mean that very
+database. Errors are one line on stderr and exit status 2 (bad input) or 1 (drift, refused DDL).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from .deploy import cleanup_deployment, deploy_data_objects
+from .discovery import load_datakit
+from .errors import DatakitError
+from .runs import open_target, reap, resolve
+from .targets import TargetConfig, create_custom_target, list_targets
+from .validate import validate_deployment
+
+
+def _add_target_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--target", "-t", help="Target name or SQLAlchemy URL (see 'datakits targets')")
+    group = parser.add_argument_group("connection flags (instead of --target: that very database)")
+    group.add_argument("--target-type", choices=["sqlite", "postgresql", "mysql"], help="Engine")
+    group.add_argument("--host", help="Server host")
+    group.add_argument("--port", type=int, help="Server port")
+    group.add_argument("--database", help="Database name (SQLite: file path)")
+    group.add_argument("--user", help="User name")
+    group.add_argument("--password", help="Password (never printed)")
+
+
+def _target(args: argparse.Namespace) -> TargetConfig:
+    if args.target_type:
+        if not args.database:
+            raise DatakitError("--target-type needs --database (for SQLite, the file path)")
+        return create_custom_target(
+            args.target_type,
+            args.database,
+            host=args.host,
+            port=args.port,
+            user=args.user,
+            password=args.password,
+        )
+    if not args.target:
+        raise DatakitError("give --target NAME|URL or the connection flags (--target-type ... --database ...)")
+    return resolve(args.target)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="datakits", description="Deploy and validate datakits on any target")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("targets", help="List the named targets")
+    deploy = sub.add_parser("deploy", help="Deploy a datakit's tables")
+    deploy.add_argument("datakit", help="Datakit path, installed name or module")
+    deploy.add_argument("--validate", action="store_true", help="Validate after deploying")
+    deploy.add_argument("--cleanup", action="store_true", help="Drop the datakit's tables at the end")
+    deploy.add_argument("--keep", action="store_true", help="Keep a disposable database and print its URL")
+    _add_target_flags(deploy)
+    validate = sub.add_parser("validate", help="Validate a deployed datakit against its contract")
+    validate.add_argument("datakit", help="Datakit path, installed name or module")
+    _add_target_flags(validate)
+    reaper = sub.add_parser("reap", help="Drop databases left by dead runs on a target's server")
+    _add_target_flags(reaper)
+    return parser
+
+
+def _cmd_targets() -> int:
+    rows = [(t.name, t.engine, t.provisioner, t.needs) for t in list_targets()]
+    widths = [max(len(r[i]) for r in [*rows, ("target", "engine", "provisioner", "needs")]) for i in range(3)]
+    print(f"{'target':<{widths[0]}}  {'engine':<{widths[1]}}  {'provisioner':<{widths[2]}}  needs")
+    for name, engine, provisioner, needs in rows:
+        print(f"{name:<{widths[0]}}  {engine:<{widths[1]}}  {provisioner:<{widths[2]}}  {needs}")
+    print("Any SQLAlchemy URL is a target too: that very database.")
+    return 0
+
+
+def _cmd_deploy(args: argparse.Namespace, validate_only: bool = False) -> int:
+    kit = load_datakit(args.datakit)
+    config = _target(args)
+    status = 0
+    with open_target(config, keep=getattr(args, "keep", False)) as database:
+        where = f"{config.name} ({database.safe_url})" if config.disposable else database.safe_url
+        if not validate_only:
+            result = deploy_data_objects(kit, database)
+            if not result.success:
+                print(f"datakits: {result.error}", file=sys.stderr)
+                return 1
+            print(
+                f"deployed {kit.name} to {where}: {len(result.created)} created, "
+                f"{len(result.existing)} already there ({result.seconds:.2f}s)"
+            )
+        if validate_only or args.validate:
+            report = validate_deployment(kit, database, report_extra_tables=False)
+            print(f"validate {kit.name}: {report.summary()}")
+            status = 0 if report.success else 1
+        if getattr(args, "cleanup", False):
+            dropped = cleanup_deployment(kit, database)
+            print(f"cleanup: dropped {len(dropped.dropped)} tables")
+        if getattr(args, "keep", False) and config.disposable:
+            print(f"kept: {database.safe_url} (password hidden; drop it with 'datakits reap' once this is over)")
+    return status
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "targets":
+            return _cmd_targets()
+        if args.command == "reap":
+            dropped = reap(_target(args))
+            print(f"reaped {len(dropped)} database(s) of dead runs" + (f": {', '.join(dropped)}" if dropped else ""))
+            return 0
+        return _cmd_deploy(args, validate_only=args.command == "validate")
+    except DatakitError as exc:
+        print(f"datakits: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("datakits: interrupted; databases of this run were dropped", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

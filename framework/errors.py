@@ -1,0 +1,69 @@
+"""Errors raised by the deployment library.
+
+Every error is a one-line message that says what was wrong and what to do next; none carries a
+password. The CLI prints ``str(error)`` and exits non-zero; the pytest plugin turns them into
+usage errors or test errors.
+
+    DatakitError
+    ├── DatakitNotFound          a path or name that does not lead to a datakit
+    ├── DatakitImportError       a datakit module that fails to import
+    ├── DatakitDefinitionError   no tables, a table without a primary key, a type the engine cannot hold
+    ├── TargetError
+    │   ├── UnknownTarget        a target name that is not registered
+    │   ├── ProvisionerUnavailable  a missing extra, server binary or Docker engine
+    │   ├── TargetUnreachable    a server that does not answer within the timeout
+    │   └── AuthenticationFailed a wrong user or password
+    └── DeployError              DDL that the database refused
+"""
+
+from __future__ import annotations
+
+
+class DatakitError(Exception):
+    """Base class of every error the library raises on purpose."""
+
+
+class DatakitNotFound(DatakitError):
+    """A path or name that does not lead to a datakit."""
+
+
+class DatakitImportError(DatakitError):
+    """A datakit module that fails to import."""
+
+    def __init__(self, module: str, error: BaseException) -> None:
+        self.module = module
+        self.error = error
+        detail = f"{type(error).__name__}: {error}".strip().splitlines()[0]
+        super().__init__(f"datakit module {module!r} failed to import: {detail}")
+
+
+class DatakitDefinitionError(DatakitError):
+    """A datakit whose tables cannot be deployed as written."""
+
+
+class TargetError(DatakitError):
+    """A target that cannot be provisioned or reached."""
+
+    def __init__(self, message: str, target: str | None = None) -> None:
+        self.target = target
+        super().__init__(message)
+
+
+class UnknownTarget(TargetError):
+    """A target name that is neither registered nor a SQLAlchemy URL."""
+
+
+class ProvisionerUnavailable(TargetError):
+    """A provisioner whose extra, binaries or engine are missing on this machine."""
+
+
+class TargetUnreachable(TargetError):
+    """A server that did not answer within the timeout."""
+
+
+class AuthenticationFailed(TargetError):
+    """A server that refused the user or password."""
+
+
+class DeployError(DatakitError):
+    """DDL that the database refused."""

@@ -1,0 +1,17 @@
+"""An existing server reached by URL; the run creates databases of its own there and drops them."""
+
+from __future__ import annotations
+
+from ..servers import Server, server_for_url
+from ..targets import TargetConfig
+from ..urls import to_url, with_driver
+from . import require
+
+
+def start(config: TargetConfig) -> Server:
+    assert config.url, f"{config.name} has no URL"
+    if config.engine == "postgresql":
+        require("psycopg2", "postgres", config.name)
+    else:
+        require("pymysql", "mysql", config.name)
+    return server_for_url(with_driver(to_url(config.url)), label=config.name)

@@ -1,0 +1,51 @@
+"""Servers: places where a run creates, lists, clones and drops databases of its own.
+
+One small module per engine behind the ``Server`` protocol. A provisioner (see
+``framework.provisioning``) brings a server to life; a ``Run`` (``framework.runs``) uses it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+from sqlalchemy.engine import URL
+
+
+class RunLock(Protocol):
+    def release(self) -> None: ...
+
+
+class Server(Protocol):
+    """A database server (or SQLite's stand-in) that holds disposable databases."""
+
+    engine: str
+    label: str
+
+    @property
+    def admin_url(self) -> URL | None: ...
+
+    def check(self) -> None: ...
+    def database_url(self, name: str) -> URL: ...
+    def create_database(self, name: str, template: str | None = None) -> URL: ...
+    def drop_database(self, name: str) -> None: ...
+    def list_databases(self, prefix: str) -> list[str]: ...
+    def hold_lock(self, key: str) -> RunLock: ...
+    def lock_is_free(self, key: str) -> bool: ...
+    def stop(self) -> None: ...
+
+
+def server_for_url(url: URL, label: str, stop: Callable[[], None] | None = None) -> Server:
+    """The server behind a PostgreSQL or MySQL URL (its database is the admin database)."""
+    from ..urls import engine_of
+
+    kind = engine_of(url)
+    if kind == "postgresql":
+        from .postgresql import PostgresServer
+
+        return PostgresServer(url, label=label, on_stop=stop)
+    if kind == "mysql":
+        from .mysql import MysqlServer
+
+        return MysqlServer(url, label=label, on_stop=stop)
+    raise ValueError(f"{label}: a SQLite URL is a database, not a server")

