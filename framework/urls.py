@@ -47,5 +47,7 @@ def connect_args(url: URL) -> dict[str, Any]:
     if engine == "postgresql":
         return {"connect_timeout": CONNECT_TIMEOUT}
     if engine == "mysql":
-        return {"connect_timeout": CONNECT_TIMEOUT, "local_infile": True}
+        # Pagila's ids start at 0: an explicit 0 must stay 0, not become the next auto-increment value
+        mode = "SET SESSION sql_mode = CONCAT(@@sql_mode, ',NO_AUTO_VALUE_ON_ZERO')"
+        return {"connect_timeout": CONNECT_TIMEOUT, "local_infile": True, "init_command": mode}
     return {}

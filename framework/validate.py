@@ -74,6 +74,8 @@ def type_name(type_: TypeEngine[Any], dialect: Dialect) -> str:
         if name in ("BOOL", "BOOLEAN", "TINYINT(1)"):
             return "BOOLEAN"
         name = _INT_WIDTH.sub(r"\1", name)
+        if name == "JSON" and getattr(dialect, "is_mariadb", False):
+            return "LONGTEXT"  # MariaDB's JSON is LONGTEXT with a json_valid() check
     name = re.sub(r"^NUMERIC\b", "DECIMAL", name)
     if "." in name and dialect.name == "postgresql":  # schema-qualified enum or domain
         name = name.rsplit(".", 1)[1]

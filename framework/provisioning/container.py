@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import socket
+
 from ..errors import ProvisionerUnavailable
 from ..servers import Server, server_for_url
 from ..targets import TargetConfig
@@ -17,17 +20,33 @@ NO_ENGINE = (
 
 def docker_reachable() -> str | None:
     """None when a Docker engine answers, else the reason it does not."""
-    try:
-        import docker
+    host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    if host.startswith("unix://"):
+        path = host[len("unix://") :]
+        with socket.socket(socket.AF_UNIX) as probe:
+            probe.settimeout(5)
+            try:
+                probe.connect(path)
+            except OSError as exc:
+                return f"{path}: {exc.strerror or exc}"
+    import docker
 
-        docker.from_env(timeout=5).ping()
+    try:
+        client = docker.from_env(timeout=5)
     except Exception as exc:  # docker raises many kinds; any of them means "no engine"
         return " ".join(str(exc).split())[:160] or type(exc).__name__
+    try:
+        client.ping()
+    except Exception as exc:
+        return " ".join(str(exc).split())[:160] or type(exc).__name__
+    finally:
+        client.close()
     return None
 
 
 def start(config: TargetConfig) -> Server:
     require("testcontainers", "containers", config.name)
+    require("docker", "containers", config.name)
     reason = docker_reachable()
     if reason is not None:
         raise ProvisionerUnavailable(NO_ENGINE.format(target=config.name, reason=reason), config.name)

@@ -370,6 +370,8 @@ def _alive(path: Path) -> int | None:
 
 def _sweep() -> None:
     """Delete the folders of servers whose starting process died, stopping any still running."""
+    if _start_time(os.getpid()) is None:  # no /proc: liveness cannot be told, leave everything be
+        return
     for folder in Path(tempfile.gettempdir()).glob(f"{PREFIX}*"):
         owner = folder / OWNER_FILE
         try:

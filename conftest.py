@@ -1,0 +1,101 @@
+"""The repository's own pytest wiring: servers shared by the session, the real Pagila, helpers.
+
+Tests ask for ``server`` (parametrised over targets, one server per target per session) and
+``database`` (a fresh database of the session's run on that server). A target whose server is
+not on this machine is skipped with the reason; the local servers are expected in CI.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from framework import Database, DatakitError, Run, get_target_config, start_server
+from framework.pgdump import load_plain_dump
+from framework.servers import Server
+
+pytest_plugins = ["pytester"]
+
+ALL_TARGETS = [
+    "sqlite_memory",
+    "sqlite_file",
+    "postgres_local",
+    "postgres_embedded",
+    "postgres_process",
+    "mysql_local",
+    "mysql_process",
+]
+_labels = itertools.count()
+
+
+class Servers:
+    """Start each target's server once per session; stop them all at the end."""
+
+    def __init__(self) -> None:
+        self.started: dict[str, tuple[Server, Run] | str] = {}
+
+    def get(self, name: str) -> tuple[Server, Run]:
+        if name not in self.started:
+            try:
+                server = start_server(get_target_config(name))
+                self.started[name] = (server, Run(server))
+            except DatakitError as exc:
+                self.started[name] = str(exc)
+        found = self.started[name]
+        if isinstance(found, str):
+            pytest.skip(f"{name} is not available here: {found}")
+        return found
+
+    def close(self) -> None:
+        for found in self.started.values():
+            if not isinstance(found, str):
+                found[1].close()
+                found[0].stop()
+
+
+@pytest.fixture(scope="session")
+def servers() -> Iterator[Servers]:
+    pool = Servers()
+    yield pool
+    pool.close()
+
+
+@pytest.fixture(params=ALL_TARGETS)
+def target_name(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def server(servers: Servers, target_name: str) -> Server:
+    return servers.get(target_name)[0]
+
+
+@pytest.fixture
+def database(servers: Servers, target_name: str) -> Iterator[Database]:
+    """A fresh database on the target's server, dropped after the test."""
+    _, run = servers.get(target_name)
+    db = run.create_database(f"t{next(_labels)}")
+    yield db
+    run.drop(db)
+
+
+@pytest.fixture(scope="session")
+def pagila_dir() -> Path:
+    """The folder of the real Pagila dump, from DATAKITS_PAGILA_DIR."""
+    folder = os.environ.get("DATAKITS_PAGILA_DIR")
+    if not folder or not (Path(folder) / "pagila-data.sql").exists():
+        pytest.skip("the real Pagila dump is not here: set DATAKITS_PAGILA_DIR to its folder")
+    return Path(folder)
+
+
+@pytest.fixture(scope="session")
+def pagila_database(servers: Servers, pagila_dir: Path) -> Database:
+    """The real Pagila, loaded once per session into a database on the local PostgreSQL."""
+    _, run = servers.get("postgres_local")
+    db = run.create_database("pagila")
+    load_plain_dump(db.url, pagila_dir / "pagila-schema.sql", pagila_dir / "pagila-data.sql")
+    return db

@@ -1,0 +1,1 @@
+"""The concrete datakits of this project: Pagila source and Pagila bronze."""

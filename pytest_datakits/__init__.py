@@ -1,0 +1,1 @@
+"""pytest-datakits: the pytest plugin (options, markers, fixtures, report) over ``framework``."""

@@ -1,0 +1,103 @@
+"""The library's public surface: names, targets and their overrides."""
+
+from __future__ import annotations
+
+import pytest
+
+import framework
+from framework import TargetConfig, UnknownTarget, create_custom_target, get_target_config, list_targets
+
+PUBLIC = {
+    "AuthenticationFailed",
+    "CleanupResult",
+    "Database",
+    "Datakit",
+    "DatakitDefinitionError",
+    "DatakitError",
+    "DatakitImportError",
+    "DatakitNotFound",
+    "DeployError",
+    "DeployResult",
+    "Drift",
+    "ProvisionerUnavailable",
+    "Run",
+    "TargetConfig",
+    "TargetError",
+    "TargetUnreachable",
+    "UnknownTarget",
+    "ValidationResult",
+    "cleanup_deployment",
+    "create_custom_target",
+    "deploy_data_objects",
+    "discover_datakit_modules",
+    "discover_sqlmodel_classes",
+    "get_target_config",
+    "list_targets",
+    "load_datakit",
+    "make_engine",
+    "open_target",
+    "reap",
+    "reap_server",
+    "safe_url",
+    "start_server",
+    "validate_deployment",
+}
+
+
+def test_public_api_is_what_we_say() -> None:
+    assert set(framework.__all__) == PUBLIC
+    assert all(hasattr(framework, name) for name in PUBLIC)
+
+
+def test_framework_does_not_import_pytest() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, framework, framework.cli, framework.validate; print('pytest' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+
+
+def test_named_targets() -> None:
+    targets = {t.name: t for t in list_targets()}
+    assert set(targets) == {
+        "sqlite_memory",
+        "sqlite_file",
+        "postgres_embedded",
+        "postgres_local",
+        "postgres_process",
+        "postgres_container",
+        "mysql_local",
+        "mysql_process",
+        "mysql_container",
+    }
+    assert {t.engine for t in targets.values()} == {"sqlite", "postgresql", "mysql"}
+    assert all(t.disposable for t in targets.values())
+
+
+def test_environment_overrides_local_urls(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATAKITS_POSTGRES_URL", "postgresql://me:pw@db.internal:6543/admin")
+    monkeypatch.setenv("DATAKITS_MYSQL_URL", "mysql+pymysql://me:pw@db.internal:3307/admin")
+    assert get_target_config("postgres_local").url == "postgresql://me:pw@db.internal:6543/admin"
+    assert get_target_config("postgres_local").safe_url == "postgresql://me:***@db.internal:6543/admin"
+    assert "pw" not in get_target_config("mysql_local").describe()
+
+
+def test_a_url_is_a_target_of_its_own() -> None:
+    config = get_target_config("postgresql://u:pw@h/dw")
+    assert config.engine == "postgresql" and not config.disposable and "pw" not in config.name
+
+
+def test_custom_target() -> None:
+    config = create_custom_target("postgres", "dw", host="h", port=5433, user="u", password="pw")
+    assert isinstance(config, TargetConfig) and config.engine == "postgresql"
+    assert config.safe_url == "postgresql+psycopg2://u:***@h:5433/dw"
+    assert create_custom_target("sqlite", "/tmp/x.db").url == "sqlite:////tmp/x.db"
+    with pytest.raises(UnknownTarget, match="oracle"):
+        create_custom_target("oracle", "x")
+    with pytest.raises(TypeError, match="colour"):
+        create_custom_target("mysql", "x", colour="blue")
+
+
+def test_unknown_target_lists_the_known_ones() -> None:
+    with pytest.raises(UnknownTarget, match="sqlite_memory"):
+        get_target_config("nope")

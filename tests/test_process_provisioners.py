@@ -1,0 +1,145 @@
+"""postgres_process and mysql_process: real throwaway servers from the machine's own binaries."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from framework.connect import make_engine
+from framework.errors import ProvisionerUnavailable
+from framework.provisioning import process, start_server
+from framework.servers import Server
+from framework.targets import get_target_config
+
+pytestmark = pytest.mark.slow
+TARGETS = ["postgres_process", "mysql_process"]
+ROOT = Path(__file__).resolve().parents[1]
+
+CHILD = textwrap.dedent(
+    """
+    import os, sys, tempfile, time
+    from pathlib import Path
+    from framework.errors import ProvisionerUnavailable
+    from framework.provisioning import process, start_server
+    from framework.targets import get_target_config
+
+    try:
+        server = start_server(get_target_config(sys.argv[1]))
+    except ProvisionerUnavailable as exc:
+        print("SKIP", exc, flush=True)
+        sys.exit(0)
+    folders = [
+        f for f in Path(tempfile.gettempdir()).glob(process.PREFIX + "*")
+        if (f / process.OWNER_FILE).read_text().split()[0] == str(os.getpid())
+    ]
+    print(server.admin_url.port, *folders, flush=True)
+    time.sleep(600)
+    """
+)
+
+
+def _start(name: str) -> Server:
+    try:
+        return start_server(get_target_config(name))
+    except ProvisionerUnavailable as exc:
+        pytest.skip(str(exc))
+
+
+def _folders_of(pid: int) -> set[Path]:
+    """The server folders whose owner file names ``pid``."""
+    found = set()
+    for folder in Path(tempfile.gettempdir()).glob(f"{process.PREFIX}*"):
+        owner = folder / process.OWNER_FILE
+        if owner.exists() and owner.read_text().split()[0] == str(pid):
+            found.add(folder)
+    return found
+
+
+def _accepts(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state in ("Z", "X")
+
+
+@pytest.mark.parametrize("name", TARGETS)
+def test_server_serves_a_database_and_stops_clean(name: str) -> None:
+    before = _folders_of(os.getpid())
+    started = time.monotonic()
+    server = _start(name)
+    print(f"{name} started in {time.monotonic() - started:.2f} s")
+    (folder,) = _folders_of(os.getpid()) - before
+    assert server.admin_url is not None
+    port = server.admin_url.port
+    assert port is not None and _accepts(port)
+    try:
+        url = server.create_database("dk_proc_test")
+        engine = make_engine(url)
+        try:
+            with engine.begin() as conn:
+                conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, name VARCHAR(20))"))
+                conn.execute(text("INSERT INTO t VALUES (1, 'one'), (2, 'two')"))
+                assert conn.execute(text("SELECT count(*) FROM t")).scalar() == 2
+        finally:
+            engine.dispose()
+        assert server.list_databases("dk_proc_") == ["dk_proc_test"]
+        server.drop_database("dk_proc_test")
+        assert server.list_databases("dk_proc_") == []
+    finally:
+        server.stop()
+    assert not _accepts(port)
+    assert not folder.exists()
+    server.stop()  # idempotent
+
+
+@pytest.mark.parametrize("name", TARGETS)
+def test_server_dies_with_its_parent_and_the_next_start_sweeps_its_folder(name: str) -> None:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    with subprocess.Popen(
+        [sys.executable, "-c", CHILD, name], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as child:
+        line = child.stdout.readline().decode() if child.stdout else ""  # bounded by the start timeout
+        if line.startswith("SKIP "):
+            child.wait()
+            pytest.skip(line[5:].strip())
+        if not line:
+            child.wait()
+            err = child.stderr.read().decode() if child.stderr else ""
+            pytest.fail(f"the child failed to start {name}: {err[-2000:]}")
+        port_text, folder_text = line.split()
+        port, folder = int(port_text), Path(folder_text)
+        server_pid = int((folder / process.SERVER_FILE).read_text().split()[0])
+        assert _accepts(port)
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+
+    deadline = time.monotonic() + 20
+    while (_accepts(port) or not _gone(server_pid)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _accepts(port), f"{name} still listens on {port} after its parent was killed"
+    assert _gone(server_pid), f"{name} (pid {server_pid}) outlived its parent"
+    # nobody stopped it, so its folder is left over (unless a parallel worker's start swept it already)
+    server = _start(name)
+    try:
+        assert not folder.exists(), "the next start did not remove the leftover folder"
+    finally:
+        server.stop()
