@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -32,26 +33,27 @@ CHILD = textwrap.dedent(
 )
 
 
-def _child(target: str) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-c", CHILD, target],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=os.getcwd(),
-    )
-    assert proc.stdout is not None
-    name = proc.stdout.readline().strip()
-    assert run_id_of(name), f"child printed {name!r}"
-    return proc, name
+@contextmanager
+def _child(target: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """A child process holding a live run with one deployed database; killed at the end."""
+    with subprocess.Popen(
+        [sys.executable, "-c", CHILD, target], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    ) as proc:
+        assert proc.stdout is not None
+        name = proc.stdout.readline().strip()
+        assert run_id_of(name), f"child printed {name!r}"
+        try:
+            yield proc, name
+        finally:
+            proc.kill()
 
 
 @pytest.mark.parametrize("target_name", SERVER_TARGETS)
 def test_a_killed_run_is_reaped_by_the_next(server, target_name: str) -> None:
-    proc, name = _child(target_name)
-    assert name in server.list_databases(name)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
+    with _child(target_name) as (proc, name):
+        assert name in server.list_databases(name)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
     # the lock died with the child's connection; the next run on this server reaps its database
     with Run(server) as nxt:
         assert name in nxt.reaped
@@ -60,8 +62,7 @@ def test_a_killed_run_is_reaped_by_the_next(server, target_name: str) -> None:
 
 @pytest.mark.parametrize("target_name", SERVER_TARGETS)
 def test_concurrent_runs_do_not_touch_each_other(server, target_name: str) -> None:
-    proc, name = _child(target_name)
-    try:
+    with _child(target_name) as (proc, name):
         with Run(server) as other:  # starting a run reaps, but never a live run's databases
             assert name not in other.reaped
             mine = other.create_database("mine")
@@ -73,8 +74,6 @@ def test_concurrent_runs_do_not_touch_each_other(server, target_name: str) -> No
         assert proc.stdout.readline().strip() == "valid"  # the child's database is whole
         assert proc.wait(timeout=30) == 0
         assert server.list_databases(name) == []  # and it cleaned up after itself
-    finally:
-        proc.kill()
 
 
 def test_sqlite_memory_is_one_database_for_every_connection(servers) -> None:
