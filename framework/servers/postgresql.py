@@ -6,7 +6,7 @@ from sqlalchemy.engine import URL
 
 from ._sql import HeldLock, SqlServer
 
-# advisory locks are per database: every run takes and tests them in the admin database
+# a run's lock: a session-level advisory lock on a 64-bit hash of its key
 _LOCK_KEY = "hashtextextended(:k, 7311)"
 
 
@@ -28,10 +28,10 @@ class PostgresServer(SqlServer):
         return self._hold(f"SELECT pg_advisory_lock({_LOCK_KEY})", f"SELECT pg_advisory_unlock({_LOCK_KEY})", key)
 
     def lock_is_free(self, key: str) -> bool:
-        with self._admin.connect() as conn:
-            from sqlalchemy import text
-
-            got = conn.execute(text(f"SELECT pg_try_advisory_lock({_LOCK_KEY})"), {"k": key}).scalar()
-            if got:
-                conn.execute(text(f"SELECT pg_advisory_unlock({_LOCK_KEY})"), {"k": key})
-            return bool(got)
+        # pg_locks is cluster-wide: a run holding its lock from any database counts as live
+        held = self._scalar(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+            f"AND ((classid::bigint << 32) | objid::bigint) = {_LOCK_KEY}",
+            k=key,
+        )
+        return held == 0
