@@ -103,7 +103,10 @@ def _cmd_deploy(args: argparse.Namespace, validate_only: bool = False) -> int:
             dropped = cleanup_deployment(kit, database)
             print(f"cleanup: dropped {len(dropped.dropped)} tables")
         if getattr(args, "keep", False) and config.disposable:
-            print(f"kept: {database.safe_url} (password hidden; drop it with 'datakits reap' once this is over)")
+            if config.provisioner == "local":
+                print(f"kept: {database.safe_url} (password hidden); it is yours now: drop it when you are done")
+            else:
+                print(f"not kept: the {config.provisioner} server of {config.name} goes away with this command")
     return status
 
 

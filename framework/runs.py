@@ -4,6 +4,7 @@ A run takes a server-side lock named after its id and holds it for its whole lif
 (``pg_advisory_lock``, ``GET_LOCK``, or a file lock for SQLite files). Its databases are named
 ``dk_<run id>_<label>``. Any run may drop the databases of a run whose lock is free: that run is
 dead (killed with SIGKILL, say); a live run's lock is never free, so its databases are safe.
+A run asked to keep its databases names them ``dkkeep_<run id>_<label>``: no reaper touches those.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from .targets import TargetConfig, get_target_config
 from .urls import engine_of, safe_url
 
 PREFIX = "dk_"
+KEEP_PREFIX = "dkkeep_"
 _NAME = re.compile(r"^dk_([0-9a-f]{8})_")
 _LABEL = re.compile(r"^[a-z0-9_]{1,24}$")
 
@@ -60,9 +62,10 @@ class Database:
 class Run:
     """One run's databases on one server. Reaps dead runs' databases when it starts."""
 
-    def __init__(self, server: Server, run_id: str | None = None, *, reap: bool = True) -> None:
+    def __init__(self, server: Server, run_id: str | None = None, *, reap: bool = True, keep: bool = False) -> None:
         self.server = server
         self.run_id = run_id or secrets.token_hex(4)
+        self.keep = keep
         self.reaped: list[str] = reap_server(server) if reap else []
         self._lock: RunLock | None = server.hold_lock(lock_key(self.run_id))
         self.databases: dict[str, Database] = {}
@@ -70,7 +73,7 @@ class Run:
     def database_name(self, label: str) -> str:
         if not _LABEL.match(label):
             raise ValueError(f"database label {label!r} must be 1-24 characters of a-z, 0-9 and _")
-        return f"{PREFIX}{self.run_id}_{label}"
+        return f"{KEEP_PREFIX if self.keep else PREFIX}{self.run_id}_{label}"
 
     def create_database(self, label: str, template: Database | None = None) -> Database:
         """A new database of this run; a copy of ``template`` where the engine can clone."""
@@ -85,9 +88,9 @@ class Run:
             self.server.drop_database(database.name)
             self.databases.pop(database.name, None)
 
-    def close(self, keep: bool = False) -> None:
-        """Drop this run's databases (unless ``keep``) and release its lock."""
-        if not keep:
+    def close(self) -> None:
+        """Drop this run's databases (unless it keeps them) and release its lock."""
+        if not self.keep:
             for database in list(self.databases.values()):
                 self.drop(database)
         if self._lock is not None:
@@ -137,12 +140,8 @@ def open_target(target: str | TargetConfig, label: str = "main", keep: bool = Fa
         return
     server = start_server(config)
     try:
-        with Run(server) as run:
-            database = run.create_database(label)
-            try:
-                yield database
-            finally:
-                run.close(keep=keep)
+        with Run(server, keep=keep) as run:
+            yield run.create_database(label)
     finally:
         if not keep:
             server.stop()

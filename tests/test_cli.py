@@ -183,3 +183,19 @@ def test_container_without_docker_names_the_alternatives() -> None:
 def test_reap_by_hand() -> None:
     out = datakits("reap", "--target", "postgres_local")
     assert out.returncode == 0 and out.stdout.startswith("reaped ")
+
+
+def test_keep_leaves_a_database_no_reaper_touches() -> None:
+    from framework import get_target_config, start_server
+
+    out = datakits("deploy", "pagila_bronze", "--target", "postgres_local", "--keep")
+    assert out.returncode == 0, out.stderr
+    name = out.stdout.split("kept: ")[1].split(" ")[0].rsplit("/", 1)[1]
+    assert name.startswith("dkkeep_")
+    assert datakits("reap", "--target", "postgres_local").returncode == 0
+    server = start_server(get_target_config("postgres_local"))
+    try:
+        assert server.list_databases(name) == [name]
+    finally:
+        server.drop_database(name)
+        server.stop()
