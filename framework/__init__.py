@@ -22,6 +22,7 @@ from .errors import (
 from .provisioning import start_server
 from .runs import Database, Run, open_target, reap, reap_server
 from .targets import TargetConfig, create_custom_target, get_target_config, list_targets
+from .temporal import TemporalMixin, history_of, history_table, temporal_exclude, track_history
 from .urls import safe_url
 from .validate import Drift, ValidationResult, validate_deployment
 
@@ -42,6 +43,7 @@ __all__ = [
     "TargetConfig",
     "TargetError",
     "TargetUnreachable",
+    "TemporalMixin",
     "UnknownTarget",
     "ValidationResult",
     "cleanup_deployment",
@@ -50,6 +52,8 @@ __all__ = [
     "discover_datakit_modules",
     "discover_sqlmodel_classes",
     "get_target_config",
+    "history_of",
+    "history_table",
     "list_targets",
     "load_datakit",
     "make_engine",
@@ -58,5 +62,7 @@ __all__ = [
     "reap_server",
     "safe_url",
     "start_server",
+    "temporal_exclude",
+    "track_history",
     "validate_deployment",
 ]

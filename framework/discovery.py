@@ -61,6 +61,10 @@ def _import(name: str) -> ModuleType:
 
 
 def _walk(package: ModuleType) -> list[ModuleType]:
+    """The package and its submodules: those it names in ``__datakit_modules__``, else all of them."""
+    named = getattr(package, "__datakit_modules__", None)
+    if named is not None:
+        return [package, *(_import(f"{package.__name__}.{name}") for name in named)]
     modules = [package]
     for info in pkgutil.walk_packages(getattr(package, "__path__", []), prefix=f"{package.__name__}."):
         modules.append(_import(info.name))

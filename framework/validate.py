@@ -182,6 +182,8 @@ def _compare_table(table: Table, inspector: Inspector, schema: str | None, diale
 def validate_deployment(tables: Tables, target: Target, report_extra_tables: bool = True) -> ValidationResult:
     """Compare the live database at ``target`` with the datakit's tables."""
     table_list = as_tables(tables)
+    # a temporal table's history table is part of the contract (framework.temporal)
+    table_list += [t.info["temporal_history"] for t in table_list if "temporal_history" in t.info]
     with connected(target, table_list) as (engine, label):
         inspector = inspect(engine)
         result = ValidationResult(True, label)

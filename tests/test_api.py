@@ -41,6 +41,11 @@ PUBLIC = {
     "safe_url",
     "start_server",
     "validate_deployment",
+    "TemporalMixin",
+    "history_of",
+    "history_table",
+    "temporal_exclude",
+    "track_history",
 }
 
 

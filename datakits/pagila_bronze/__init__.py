@@ -23,6 +23,9 @@ from .models import (
     Store,
 )
 
+# the modules that hold tables; factories and the generator load on demand (they need extras)
+__datakit_modules__ = ["models"]
+
 __all__ = [
     "Actor",
     "Address",

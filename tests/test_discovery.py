@@ -1,0 +1,61 @@
+"""Finding datakits by path, module name and installed name; only their own tables."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from framework import DatakitImportError, discover_datakit_modules, discover_sqlmodel_classes, load_datakit
+
+
+def write(path: Path, body: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(body))
+
+
+def test_installed_name_and_module_name_find_the_same_kit() -> None:
+    by_name = load_datakit("pagila_bronze")
+    by_module = load_datakit("datakits.pagila_bronze")
+    assert by_name.classes == by_module.classes and len(by_name.classes) == 15
+
+
+def test_a_path_imports_as_its_package_so_nothing_is_defined_twice() -> None:
+    folder = Path(__file__).resolve().parent.parent / "datakits" / "pagila_source"
+    assert load_datakit(folder).classes == load_datakit("pagila_source").classes
+
+
+def test_declared_modules_only(tmp_path: Path) -> None:
+    write(tmp_path / "declkit" / "__init__.py", '__datakit_modules__ = ["tables"]\n')
+    write(
+        tmp_path / "declkit" / "tables.py",
+        """
+        from sqlmodel import Field, SQLModel
+        class DeclThing(SQLModel, table=True):
+            id: int = Field(primary_key=True)
+        """,
+    )
+    write(tmp_path / "declkit" / "helpers.py", "import a_package_that_is_not_installed\n")
+    assert [c.__name__ for c in load_datakit(tmp_path / "declkit").classes] == ["DeclThing"]
+
+
+def test_every_module_is_imported_without_a_declaration(tmp_path: Path) -> None:
+    write(tmp_path / "walkkit" / "__init__.py", "")
+    write(tmp_path / "walkkit" / "helpers.py", "import a_package_that_is_not_installed\n")
+    with pytest.raises(DatakitImportError, match=r"walkkit\.helpers.*a_package_that_is_not_installed"):
+        discover_datakit_modules(tmp_path / "walkkit")
+
+
+def test_imported_tables_of_other_kits_are_not_this_kits(tmp_path: Path) -> None:
+    write(
+        tmp_path / "reusekit.py",
+        """
+        from datakits.pagila_source.models import Actor  # imported, not defined here
+        from sqlmodel import Field, SQLModel
+        class ReuseThing(SQLModel, table=True):
+            id: int = Field(primary_key=True)
+        """,
+    )
+    classes = discover_sqlmodel_classes(discover_datakit_modules(tmp_path / "reusekit.py"))
+    assert [c.__name__ for c in classes] == ["ReuseThing"]
