@@ -19,8 +19,8 @@ from .urls import ENGINES, engine_of, safe_url, to_url, with_driver
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 DEFAULT_MYSQL_URL = "mysql+pymysql://root@127.0.0.1:3306/test"
-DEFAULT_POSTGRES_IMAGE = "postgres:16"
-DEFAULT_MYSQL_IMAGE = "mariadb:10.11"
+DEFAULT_POSTGRES_IMAGE = "datakits/postgres:15"  # built locally: bash .ci/docker-images
+DEFAULT_MYSQL_IMAGE = "datakits/mariadb:10.11"  # built locally: bash .ci/docker-images
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,20 @@
-"""A server in a container, through testcontainers; the image is configurable per target."""
+"""A server in a container, through testcontainers; the image is configurable per target.
+
+No image is ever pulled: the default images (``datakits/postgres:15``, ``datakits/mariadb:10.11``) are
+built locally by ``bash .ci/docker-images``. Ryuk, testcontainers' reaper, runs only if its image is
+already there (else ``TESTCONTAINERS_RYUK_DISABLED=true``, unless the user set it). Crash safety is ours
+either way: each container is labelled with the process that started it (``datakits.owner``), and
+every start removes the containers whose owner has died.
+"""
 
 from __future__ import annotations
 
+import importlib
 import os
 import socket
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 from ..errors import ProvisionerUnavailable
 from ..servers import Server, server_for_url
@@ -16,6 +27,15 @@ NO_ENGINE = (
     "targets that work without one: sqlite_memory, sqlite_file, postgres_embedded, postgres_local, "
     "postgres_process, mysql_local, mysql_process"
 )
+NO_IMAGE = "{target} needs the image {image}, which the Docker engine does not have (nothing is pulled): {how}"
+BUILD = "build it with `bash .ci/docker-images`"
+BUILD_OTHER = "load it into the engine, or use the default image that `bash .ci/docker-images` builds"
+OWNER = "datakits.owner"  # pid of the process that started the container
+OWNER_STARTED = "datakits.owner-started"  # that process's start time: tells it from a later reuse of the pid
+HOST = "datakits.host"  # the machine of that process: pids mean nothing elsewhere
+BOOT = "datakits.boot"  # its boot: after a reboot every owner is dead
+RYUK_ENV = "TESTCONTAINERS_RYUK_DISABLED"
+POLL_ENV = "TC_POOLING_INTERVAL"  # sic: testcontainers' name
 
 
 def docker_reachable() -> str | None:
@@ -51,14 +71,117 @@ def start(config: TargetConfig) -> Server:
     if reason is not None:
         raise ProvisionerUnavailable(NO_ENGINE.format(target=config.name, reason=reason), config.name)
     image = str(config.options["image"])
+    import docker
+
+    client = docker.from_env(timeout=30)
+    try:
+        if not _has_image(client, image):
+            raise ProvisionerUnavailable(
+                NO_IMAGE.format(
+                    target=config.name, image=image, how=BUILD if image.startswith("datakits/") else BUILD_OTHER
+                ),
+                config.name,
+            )
+        reap_orphans(client)
+        _configure_testcontainers(client)
+    finally:
+        client.close()
+
     if config.engine == "postgresql":
-        from testcontainers.postgres import PostgresContainer
-
-        pg = PostgresContainer(image, driver="psycopg2").start()
-        url, stop = pg.get_connection_url(), pg.stop
+        container = _testcontainers("postgres").PostgresContainer(image, driver="psycopg2")
     else:
-        from testcontainers.mysql import MySqlContainer
+        container = _testcontainers("mysql").MySqlContainer(
+            image, username="root", password="datakits", dbname="datakits"
+        )
+    container.with_kwargs(labels=owner_labels())
+    try:
+        container.start()
+    except BaseException:
+        container.stop()  # removes it: a start that failed leaves nothing behind
+        raise
+    url = with_driver(to_url(container.get_connection_url()))
+    return server_for_url(url, label=config.name, stop=_once(container.stop))
 
-        my = MySqlContainer(image, username="root", password="datakits", dbname="datakits").start()
-        url, stop = my.get_connection_url(), my.stop
-    return server_for_url(with_driver(to_url(url)), label=config.name, stop=stop)
+
+def owner_labels(pid: int | None = None) -> dict[str, str]:
+    """The labels that tie a container to the process ``pid`` (this one by default) on this machine."""
+    pid = os.getpid() if pid is None else pid
+    return {OWNER: str(pid), OWNER_STARTED: _started(pid) or "", HOST: socket.gethostname(), BOOT: _boot_id()}
+
+
+def reap_orphans(client: Any) -> list[str]:
+    """Remove the containers of datakits whose starting process on this machine has died; their ids."""
+    if _started(os.getpid()) is None:  # no /proc: liveness cannot be told, leave everything be
+        return []
+    removed = []
+    for found in client.containers.list(all=True, filters={"label": OWNER}):
+        labels = found.labels
+        if labels.get(HOST) != socket.gethostname():
+            continue
+        if labels.get(BOOT) == _boot_id() and labels.get(OWNER, "").isdigit():
+            started = _started(int(labels[OWNER]))
+            if started is not None and started == labels.get(OWNER_STARTED):
+                continue  # its owner still runs
+        try:
+            found.remove(force=True, v=True)
+        except Exception:  # removed meanwhile by another reaper, or being removed: either way not ours to keep
+            continue
+        removed.append(str(found.id))
+    return removed
+
+
+def _testcontainers(module: str) -> Any:
+    try:
+        return importlib.import_module(f"testcontainers.community.{module}")
+    except ImportError:  # testcontainers before its modules moved under community
+        return importlib.import_module(f"testcontainers.{module}")
+
+
+def _once(stop: Callable[[], None]) -> Callable[[], None]:
+    done = False
+
+    def stop_once() -> None:
+        nonlocal done
+        if not done:
+            done = True
+            stop()
+
+    return stop_once
+
+
+def _has_image(client: Any, image: str) -> bool:
+    import docker.errors
+
+    try:
+        client.images.get(image)
+    except docker.errors.ImageNotFound:
+        return False
+    return True
+
+
+def _configure_testcontainers(client: Any) -> None:
+    """Where the user has not chosen: no Ryuk unless its image is there (it would be pulled), and a
+    readiness poll every 0.1 s instead of 1 s (the servers are up in about a second), same time limit."""
+    from testcontainers.core.config import testcontainers_config as tc
+
+    if RYUK_ENV not in os.environ and not _has_image(client, tc.ryuk_image):
+        os.environ[RYUK_ENV] = "true"
+        tc.ryuk_disabled = True
+    if POLL_ENV not in os.environ and tc.sleep_time == 1:
+        tc.max_tries, tc.sleep_time = tc.max_tries * 10, 0.1
+
+
+def _started(pid: int) -> str | None:
+    """The process's start time (clock ticks since boot); None if it is gone, a zombie, or /proc is missing."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return None if fields[0] in ("Z", "X") else fields[19]
+
+
+def _boot_id() -> str:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return ""
