@@ -62,12 +62,15 @@ class Database:
 class Run:
     """One run's databases on one server. Reaps dead runs' databases when it starts."""
 
-    def __init__(self, server: Server, run_id: str | None = None, *, reap: bool = True, keep: bool = False) -> None:
+    def __init__(
+        self, server: Server, run_id: str | None = None, *, reap: bool = True, keep: bool = False, hold: bool = True
+    ) -> None:
         self.server = server
         self.run_id = run_id or secrets.token_hex(4)
         self.keep = keep
         self.reaped: list[str] = reap_server(server) if reap else []
-        self._lock: RunLock | None = server.hold_lock(lock_key(self.run_id))
+        # hold=False: another process of the same run holds its lock (pytest-xdist's controller, say)
+        self._lock: RunLock | None = server.hold_lock(lock_key(self.run_id)) if hold else None
         self.databases: dict[str, Database] = {}
 
     def database_name(self, label: str) -> str:

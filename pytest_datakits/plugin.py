@@ -1,1 +1,146 @@
-"""The pytest plugin, registered as ``datakits`` through the pytest11 entry point."""
+"""The pytest plugin, registered as ``datakits`` through the pytest11 entry point. Hooks only.
+
+The process that runs pytest (with pytest-xdist: the controller) hosts the run
+(``framework.sharing.RunHost``): one run id, the servers, their locks, the cleanup. xdist's
+workers join it through ``workerinput``. Each process makes its own databases
+(``framework.workspace.Workspace``) when a test first asks for a datakit fixture.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+import pytest
+
+from framework.sharing import Handover, RunHost
+
+from . import markers, options, report
+from .fixtures import (  # noqa: F401 (fixtures are found by name on the plugin module)
+    _datakit_target_name,
+    _datakit_test,
+    _datakit_workspace,
+    datakit_connection,
+    datakit_deploy,
+    datakit_engine,
+    datakit_factories,
+    datakit_session,
+    datakit_target,
+)
+from .state import STATE, TARGET_FIXTURE, PluginState
+
+_HANDOVER = "datakits"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    options.add_options(parser)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> int | None:
+    if config.getoption("datakit_list_targets"):
+        for line in options.describe_targets():
+            print(line)
+        return 0
+    return None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", markers.HELP)
+    if config.getoption("help", False):
+        return  # --help works whatever the datakit settings are
+    state = PluginState(options.resolve(config))
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None and _HANDOVER in workerinput:
+        state.handover = Handover(workerinput[_HANDOVER])
+        state.worker = str(workerinput.get("workerid", "main"))
+    else:
+        state.host = RunHost(keep=state.settings.keep)
+    config.stash[STATE] = state
+    config.pluginmanager.register(report.Reporter(state), "datakits-reporter")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    state = session.config.stash[STATE]
+    if state.host is not None and session.config.pluginmanager.has_plugin("dsession"):
+        state.host.start(state.settings.targets)  # before the workers start: they share these servers
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    node.workerinput[_HANDOVER] = node.config.stash[STATE].handover_data()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    output = getattr(node, "workeroutput", {}).get(_HANDOVER, {})
+    node.config.stash[STATE].remote_errors.update(output.get("errors", {}))
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if TARGET_FIXTURE not in metafunc.fixturenames:
+        return
+    targets = metafunc.config.stash[STATE].settings.targets
+    try:
+        mark = markers.read(metafunc.definition)
+        markers.check_targets(mark, targets)
+    except (TypeError, ValueError) as exc:
+        problem = str(exc)
+    else:
+        problem = None
+    if problem:  # outside the except block: the message alone, no chained traceback
+        pytest.fail(f"{metafunc.definition.nodeid}: datakit marker: {problem}", pytrace=False)
+    params = []
+    for target in targets:
+        reason = mark.skip_reason(target)
+        params.append(
+            pytest.param(target.name, id=target.name, marks=[pytest.mark.skip(reason=reason)] if reason else [])
+        )
+    metafunc.parametrize(TARGET_FIXTURE, params, indirect=True, scope="session")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Learn the schemas of the datakits that markers add (SQLite and MySQL map them per engine)."""
+    state = config.stash[STATE]
+    for item in items:
+        marker = item.get_closest_marker("datakit")
+        if marker is None or TARGET_FIXTURE not in getattr(item, "fixturenames", ()):
+            continue
+        try:
+            for name in markers.read(item).datakits:
+                state.expect_schemas(state.datakit(name).schemas)
+        except Exception:  # reported by the test that needs it
+            continue
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
+    result = yield
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and TARGET_FIXTURE in callspec.params:
+        result.datakit_target = callspec.params[TARGET_FIXTURE]  # travels with the report from xdist workers
+    return result
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    state = config.stash.get(STATE, None)
+    return report.header(state) if state is not None else []
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Drop this process's databases once every fixture is torn down (also after Ctrl-C)."""
+    state = session.config.stash[STATE]
+    state.close_workspace()
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput[_HANDOVER] = {"errors": state.errors()}
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    state = config.stash.get(STATE, None)
+    if state is not None:
+        state.close_workspace()  # done already, unless the session never finished
+        if state.host is not None:
+            state.host.close()

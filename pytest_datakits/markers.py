@@ -1,0 +1,79 @@
+"""The ``datakit`` marker: checked by calling a function with its signature (a wrong argument is a TypeError)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from framework.targets import TargetConfig, target_names
+from framework.urls import ENGINES
+from framework.workspace import ISOLATIONS
+
+SIGNATURE = "datakit(targets=None, engines=None, datakits=None, isolation='rollback')"
+HELP = (
+    f"{SIGNATURE}: run the test only on these targets or engines (skipped elsewhere, with the reason), "
+    "deploy more datakits for it, or isolate it by 'rollback' (default), 'commit' (tables emptied after it) "
+    "or 'fresh' (a database of its own)"
+)
+_ALIASES = {"postgres": "postgresql", "mariadb": "mysql"}
+
+
+@dataclass(frozen=True)
+class DatakitMark:
+    targets: tuple[str, ...] | None = None
+    engines: tuple[str, ...] | None = None
+    datakits: tuple[str, ...] = ()
+    isolation: str = "rollback"
+
+    def skip_reason(self, target: TargetConfig) -> str | None:
+        """Why a test so marked does not run on ``target``, or None when it does."""
+        if self.targets is not None and target.name not in self.targets:
+            return f"needs target {' or '.join(self.targets)}, not {target.name}"
+        if self.engines is not None and target.engine not in self.engines:
+            return f"needs engine {' or '.join(self.engines)}, not {target.engine} ({target.name})"
+        return None
+
+
+DEFAULT = DatakitMark()
+
+
+def datakit(
+    targets: str | Sequence[str] | None = None,
+    engines: str | Sequence[str] | None = None,
+    datakits: str | Path | Sequence[str | Path] | None = None,
+    isolation: str = "rollback",
+) -> DatakitMark:
+    """The marker's arguments, checked and normalised."""
+    engine_list = _names(engines)
+    if engine_list is not None:
+        engine_list = tuple(_ALIASES.get(e, e) for e in engine_list)
+        unknown = [e for e in engine_list if e not in ENGINES]
+        if unknown:
+            raise ValueError(f"engines: unknown engine {unknown[0]!r}; use {', '.join(ENGINES)}")
+    if isolation not in ISOLATIONS:
+        raise ValueError(f"isolation: {isolation!r} is not one of {', '.join(ISOLATIONS)}")
+    return DatakitMark(_names(targets), engine_list, _names(datakits) or (), isolation)
+
+
+def check_targets(mark: DatakitMark, configured: Sequence[TargetConfig]) -> None:
+    """A marker's target names must be named targets or this run's targets (typos are errors)."""
+    known = set(target_names()) | {t.name for t in configured}
+    for name in mark.targets or ():
+        if name not in known:
+            raise ValueError(f"targets: unknown target {name!r}; use one of {', '.join(sorted(known))}")
+
+
+def read(node: pytest.Item | pytest.Function) -> DatakitMark:
+    marker = node.get_closest_marker("datakit")
+    return DEFAULT if marker is None else datakit(*marker.args, **marker.kwargs)
+
+
+def _names(value: str | Path | Sequence[str | Path] | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if isinstance(value, str | Path):
+        return (str(value),)
+    return tuple(str(v) for v in value)

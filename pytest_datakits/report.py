@@ -1,0 +1,62 @@
+"""What the plugin prints: the report header (targets and where their setting came from) and a
+summary per target (passed / failed / skipped and seconds; errors once; kept databases)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from .state import PluginState, TargetStats
+
+OUTLIVES_RUN = ("local", "file")  # provisioners whose databases can outlive the run
+
+
+def header(state: PluginState) -> list[str]:
+    settings = state.settings
+    targets = ", ".join(t.describe() for t in settings.targets)
+    lines = [f"datakit targets (from {settings.targets_from}): {targets}"]
+    if settings.datakits:
+        lines.append(f"datakits (from {settings.datakits_from}): {', '.join(k.name for k in settings.datakits)}")
+    return lines
+
+
+class Reporter:
+    """Counts each target's results (the reports carry their target, from xdist workers too)."""
+
+    def __init__(self, state: PluginState) -> None:
+        self.state = state
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        name = getattr(report, "datakit_target", None)
+        if name:
+            self.state.stats.setdefault(name, TargetStats()).add(report)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        lines = summary(self.state)
+        if lines:
+            terminalreporter.write_sep("=", "datakits")
+            for line in lines:
+                terminalreporter.line(line)
+
+
+def summary(state: PluginState) -> list[str]:
+    targets = state.settings.targets
+    width = max(len(t.name) for t in targets)
+    lines = []
+    for target in targets:
+        stats = state.stats.get(target.name)
+        if stats is not None:
+            counts = f"{stats.passed} passed, {stats.failed} failed, {stats.skipped} skipped"
+            errors = f", {stats.errors} errors" if stats.errors else ""
+            lines.append(f"{target.name:<{width}}  {counts}{errors} in {stats.seconds:.2f} s")
+    for name, reason in sorted(state.errors().items()):
+        lines.append(f"error: {reason}" if reason.startswith(name) else f"error: {name}: {reason}")
+    if state.settings.keep and state.host is not None:
+        kept = state.host.databases()
+        for target in targets:
+            if target.provisioner in OUTLIVES_RUN:
+                lines.extend(f"kept: {url}" for url in kept.get(target.name, []))
+            elif target.name in kept or target.name in state.stats:
+                lines.append(f"not kept: the {target.provisioner} databases of {target.name} end with this run")
+    return lines
