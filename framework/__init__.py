@@ -14,11 +14,13 @@ from .errors import (
     DatakitImportError,
     DatakitNotFound,
     DeployError,
+    LoadError,
     ProvisionerUnavailable,
     TargetError,
     TargetUnreachable,
     UnknownTarget,
 )
+from .loader import BulkDataLoader, LoadResult, load_datakit_tables
 from .provisioning import start_server
 from .runs import Database, Run, open_target, reap, reap_server
 from .targets import TargetConfig, create_custom_target, get_target_config, list_targets
@@ -28,6 +30,7 @@ from .validate import Drift, ValidationResult, validate_deployment
 
 __all__ = [
     "AuthenticationFailed",
+    "BulkDataLoader",
     "CleanupResult",
     "Database",
     "Datakit",
@@ -38,6 +41,8 @@ __all__ = [
     "DeployError",
     "DeployResult",
     "Drift",
+    "LoadError",
+    "LoadResult",
     "ProvisionerUnavailable",
     "Run",
     "TargetConfig",
@@ -56,6 +61,7 @@ __all__ = [
     "history_table",
     "list_targets",
     "load_datakit",
+    "load_datakit_tables",
     "make_engine",
     "open_target",
     "reap",

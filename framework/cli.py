@@ -4,6 +4,8 @@
     datakits deploy PATH|NAME --target T [--validate] [--cleanup] [--keep]
     datakits validate PATH|NAME --target T
     datakits reap --target T
+    datakits load --source URL --datakit NAME --target T [--tables ...] [--batch-id ...] [--workers N]
+    datakits generate pagila --scale S --target T [--seed N] [--keep]
 
 A named target is disposable (a database of this run's own, dropped at the end); a URL, or the
 connection flags ``--target-type --host --port --database --user --password``, mean that very
@@ -13,13 +15,16 @@ database. Errors are one line on stderr and exit status 2 (bad input) or 1 (drif
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
+import time
 from collections.abc import Sequence
 
 from .deploy import cleanup_deployment, deploy_data_objects
 from .discovery import load_datakit
 from .errors import DatakitError
-from .runs import open_target, reap, resolve
+from .loading.command import add_load_arguments, run_load
+from .runs import keep_note, open_target, reap, resolve
 from .targets import TargetConfig, create_custom_target, list_targets
 from .validate import validate_deployment
 
@@ -67,6 +72,15 @@ def _parser() -> argparse.ArgumentParser:
     _add_target_flags(validate)
     reaper = sub.add_parser("reap", help="Drop databases left by dead runs on a target's server")
     _add_target_flags(reaper)
+    load = sub.add_parser("load", help="Load source tables into bronze tables, in parallel, in one batch")
+    add_load_arguments(load)
+    _add_target_flags(load)
+    generate = sub.add_parser("generate", help="Fill a database with generated data (Pagila at any scale)")
+    generate.add_argument("dataset", choices=sorted(GENERATORS), help="What to generate")
+    generate.add_argument("--scale", type=float, default=1.0, help="Times the real row counts (default 1)")
+    generate.add_argument("--seed", type=int, default=0, help="Random seed: the same seed, the same rows (default 0)")
+    generate.add_argument("--keep", action="store_true", help="Keep a disposable database and print its URL")
+    _add_target_flags(generate)
     return parser
 
 
@@ -103,11 +117,35 @@ def _cmd_deploy(args: argparse.Namespace, validate_only: bool = False) -> int:
             dropped = cleanup_deployment(kit, database)
             print(f"cleanup: dropped {len(dropped.dropped)} tables")
         if getattr(args, "keep", False) and config.disposable:
-            if config.provisioner == "local":
-                print(f"kept: {database.safe_url} (password hidden); it is yours now: drop it when you are done")
-            else:
-                print(f"not kept: the {config.provisioner} server of {config.name} goes away with this command")
+            print(keep_note(config, database))
     return status
+
+
+#: ``datakits generate`` data sets: name -> "module:function(target, scale=, seed=, progress=)".
+GENERATORS = {"pagila": "datakits.pagila_source.generate:generate_pagila"}
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
+    """Generate into a URL (that database) or a named target (a disposable database: --keep to keep it)."""
+    module, function = GENERATORS[args.dataset].split(":")
+    generate = getattr(importlib.import_module(module), function)
+    config = _target(args)
+    with open_target(config, keep=args.keep) as database:
+        where = f"{config.name} ({database.safe_url})" if config.disposable else database.safe_url
+        print(f"generating {args.dataset} at scale {args.scale:g} (seed {args.seed}) into {where}")
+        started = time.perf_counter()
+        counts = generate(
+            database,
+            scale=args.scale,
+            seed=args.seed,
+            progress=lambda table, rows, seconds: print(f"  {table:<16} {rows:>10,} rows  {seconds:7.2f}s"),
+        )
+        seconds = time.perf_counter() - started
+        total = sum(counts.values())
+        print(f"generated {total:,} rows in {seconds:.2f}s ({total / max(seconds, 1e-9):,.0f} rows/s)")
+        if args.keep and config.disposable:
+            print(keep_note(config, database))
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -119,6 +157,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             dropped = reap(_target(args))
             print(f"reaped {len(dropped)} database(s) of dead runs" + (f": {', '.join(dropped)}" if dropped else ""))
             return 0
+        if args.command == "generate":
+            return _cmd_generate(args)
+        if args.command == "load":
+            return run_load(args, _target(args))
         return _cmd_deploy(args, validate_only=args.command == "validate")
     except DatakitError as exc:
         print(f"datakits: {exc}", file=sys.stderr)

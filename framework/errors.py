@@ -13,7 +13,8 @@ usage errors or test errors.
     │   ├── ProvisionerUnavailable  a missing extra, server binary or Docker engine
     │   ├── TargetUnreachable    a server that does not answer within the timeout
     │   └── AuthenticationFailed a wrong user or password
-    └── DeployError              DDL that the database refused
+    ├── DeployError              DDL that the database refused
+    └── LoadError                a batch that did not load (the target is as it was before it)
 """
 
 from __future__ import annotations
@@ -67,3 +68,21 @@ class AuthenticationFailed(TargetError):
 
 class DeployError(DatakitError):
     """DDL that the database refused."""
+
+
+class LoadError(DatakitError):
+    """A batch that did not load; the target table is as it was before the batch."""
+
+    def __init__(
+        self,
+        message: str,
+        table: str | None = None,
+        batch_id: str | None = None,
+        key: str | None = None,
+        column: str | None = None,
+    ) -> None:
+        self.table = table
+        self.batch_id = batch_id
+        self.key = key
+        self.column = column
+        super().__init__(message)

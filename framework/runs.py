@@ -150,6 +150,13 @@ def open_target(target: str | TargetConfig, label: str = "main", keep: bool = Fa
             server.stop()
 
 
+def keep_note(config: TargetConfig, database: Database) -> str:
+    """What became of a database opened with ``keep=True``, for the user (password hidden)."""
+    if config.provisioner in ("local", "file"):
+        return f"kept: {database.safe_url} (password hidden); it is yours now: drop it when you are done"
+    return f"not kept: the {config.provisioner} server of {config.name} goes away with this command"
+
+
 def reap(target: str | TargetConfig) -> list[str]:
     """Drop the databases that dead runs left on ``target``'s server."""
     from .provisioning import start_server

@@ -46,6 +46,10 @@ PUBLIC = {
     "history_table",
     "temporal_exclude",
     "track_history",
+    "BulkDataLoader",
+    "LoadError",
+    "LoadResult",
+    "load_datakit_tables",
 }
 
 

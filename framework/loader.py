@@ -1,0 +1,397 @@
+"""Load source rows into bronze tables: :class:`BulkDataLoader` and :func:`load_datakit_tables`.
+
+A *batch* is one load of a table with a batch id. It runs in one transaction on the target:
+delete the rows of that batch id (so loading a batch again replaces it), stream the source rows
+in, commit. An error, or a process killed half way, leaves the table as it was.
+
+    source --server-side cursor, in chunks--> transform --> encode --> driver thread --> bronze
+                                                              PostgreSQL: COPY FROM STDIN
+                                                              MySQL: multi-row INSERT
+                                                              SQLite: executemany (no thread)
+
+The writer fills the lineage columns (:data:`~framework.mixins.LINEAGE_COLUMNS`): the load time,
+the batch id, the source table and the record hash (see :mod:`framework.loading.canonical`).
+
+A transform is a plain function: it gets each source row as a new ``dict`` (column -> value; it
+may change it and give it back) and returns the target row (a mapping, or an object with the
+target's columns as attributes, such as a SQLModel instance), or ``None`` to drop the row. The
+target row must hold every business column of the target (the target's columns but the lineage
+columns). Without a transform, the target's business columns are taken from the source by name.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeAlias
+
+from sqlalchemy import Table, delete, inspect
+from sqlalchemy.engine import URL, Connection, Engine
+from sqlalchemy.exc import DBAPIError
+
+from .connect import check_connection, make_engine
+from .discovery import Datakit, load_datakit
+from .errors import DatakitError, LoadError, TargetError
+from .loading.common import Lineage, Writer
+from .loading.plan import (
+    RowStream,
+    SourceFailed,
+    SourceSpec,
+    TablePlan,
+    TargetSpec,
+    Transform,
+    as_table,
+    database_error,
+    describe,
+    make_plan,
+    schemas_of,
+)
+from .loading.source import SourceStream, count_rows
+from .progress import Progress
+from .runs import Database
+from .targets import TargetConfig
+from .urls import safe_url
+
+__all__ = [
+    "BulkDataLoader",
+    "Endpoint",
+    "LoadError",
+    "LoadResult",
+    "Transform",
+    "load_datakit_tables",
+    "new_batch_id",
+    "pair_datakit_tables",
+]
+
+Endpoint: TypeAlias = Database | Engine | TargetConfig | URL | str
+DEFAULT_BATCH_SIZE = 5_000
+BATCH_ID_LIMIT = 64  # dk_batch_id is VARCHAR(64)
+
+
+@dataclass
+class LoadResult:
+    """What loading one table did. ``error`` is set (and nothing was written) when it failed."""
+
+    table: str
+    source: str
+    batch_id: str
+    rows_read: int = 0
+    rows_written: int = 0
+    rows_replaced: int = 0
+    seconds: float = 0.0
+    error: str | None = None
+
+    @property
+    def success(self) -> bool:
+        return self.error is None
+
+    @property
+    def rows_dropped(self) -> int:
+        """Rows the transform dropped (returned ``None`` for)."""
+        return self.rows_read - self.rows_written
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows_read / self.seconds if self.seconds > 0 else 0.0
+
+
+def new_batch_id() -> str:
+    """A batch id from the clock and a random suffix: ``20240501T120000Z-1a2b3c``."""
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def _check_batch_id(batch_id: str) -> str:
+    if not isinstance(batch_id, str) or not batch_id or len(batch_id) > BATCH_ID_LIMIT:
+        raise LoadError(f"batch id {batch_id!r} must be a string of 1 to {BATCH_ID_LIMIT} characters")
+    return batch_id
+
+
+# --- Connections ----------------------------------------------------------------------------------
+
+
+class _Endpoint:
+    """Engines on one database, one per set of schemas (MySQL and SQLite map schemas per engine)."""
+
+    def __init__(self, spec: Endpoint, role: str) -> None:
+        if isinstance(spec, TargetConfig):
+            if spec.disposable or not spec.url:
+                raise TargetError(
+                    f"{spec.name} is a disposable target: open a database on it first "
+                    f"(with framework.open_target({spec.name!r}) as db: ...)",
+                    spec.name,
+                )
+            spec = spec.url
+        self.spec = spec
+        self.role = role
+        self._engines: dict[frozenset[str | None], Engine] = {}
+        self._lock = threading.Lock()
+
+    def engine(self, schemas: Iterable[str | None]) -> Engine:
+        if isinstance(self.spec, Engine):
+            return self.spec
+        key = frozenset(schemas)
+        with self._lock:
+            if key not in self._engines:
+                spec = self.spec
+                engine = spec.engine(key) if isinstance(spec, Database) else make_engine(spec, key)
+                check_connection(engine, self.role)
+                self._engines[key] = engine
+            return self._engines[key]
+
+    def close(self) -> None:
+        with self._lock:
+            for engine in self._engines.values():
+                engine.dispose()
+            self._engines.clear()
+
+
+def _physical_schema(engine: Engine, schema: str | None) -> str | None:
+    translate = engine.get_execution_options().get("schema_translate_map") or {}
+    return translate.get(schema, schema)
+
+
+def _has_table(engine: Engine, table: Table) -> bool:
+    with engine.connect() as conn:
+        return inspect(conn).has_table(table.name, schema=_physical_schema(engine, table.schema))
+
+
+def _writer(conn: Connection, plan: TablePlan, lineage: Lineage) -> Writer:
+    dialect = conn.dialect
+    if dialect.name == "postgresql":
+        if dialect.driver != "psycopg2":
+            raise LoadError(f"{plan.name}: loading into PostgreSQL needs the psycopg2 driver (the 'postgres' extra)")
+        from .loading.postgres import PostgresCopyWriter
+
+        return PostgresCopyWriter(conn, plan.target, plan.columns, lineage)
+    if dialect.name in ("mysql", "mariadb"):
+        from .loading.mysql import MysqlInsertWriter
+
+        return MysqlInsertWriter(conn, plan.target, plan.columns, lineage)
+    if dialect.name == "sqlite":
+        from .loading.sqlite import SqliteWriter
+
+        return SqliteWriter(conn, plan.target, plan.columns, lineage)
+    raise LoadError(f"{plan.name}: no loader for {dialect.name}")
+
+
+# --- The loader -----------------------------------------------------------------------------------
+
+
+class BulkDataLoader:
+    """Loads tables from a source database into bronze tables of a target database.
+
+    ``source`` and ``target`` are what the library accepts everywhere: a :class:`Database`, an
+    ``Engine`` (used as it is: its schema mapping is yours), a URL, or a URL target. Engines the
+    loader creates map the tables' schemas (``make_engine``) and are disposed of by :meth:`close`.
+    """
+
+    def __init__(self, source: Endpoint, target: Endpoint, *, batch_size: int = DEFAULT_BATCH_SIZE) -> None:
+        self._source = _Endpoint(source, "source")
+        self._target = _Endpoint(target, "target")
+        self.batch_size = batch_size
+
+    def __enter__(self) -> BulkDataLoader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._source.close()
+        self._target.close()
+
+    def load(
+        self,
+        source: SourceSpec,
+        target: TargetSpec,
+        transform: Transform | None = None,
+        *,
+        batch_id: str | None = None,
+        batch_size: int | None = None,
+        source_table: str | None = None,
+        progress: Progress | None = None,
+    ) -> LoadResult:
+        """Load one batch of ``source`` (a table class, Table or select) into ``target``.
+
+        Raises :class:`LoadError` (the target unchanged) when the batch cannot load.
+        ``source_table`` is what ``dk_source_table`` records (default: the source's table name).
+        """
+        batch = _check_batch_id(batch_id or new_batch_id())
+        plan = make_plan(source, target, transform, source_table)
+        started = time.perf_counter()
+        try:
+            result = self._load(plan, batch, batch_size or self.batch_size, progress)
+        except LoadError as exc:
+            if progress is not None:
+                failed = LoadResult(plan.name, plan.source_label, batch, error=str(exc))
+                failed.seconds = time.perf_counter() - started
+                progress.finish(failed)
+            raise
+        if progress is not None:
+            progress.finish(result)
+        return result
+
+    def _load(self, plan: TablePlan, batch_id: str, batch_size: int, progress: Progress | None) -> LoadResult:
+        started = time.perf_counter()
+        source_engine = self._source.engine(schemas_of(plan.statement))
+        target_engine = self._target.engine({plan.target.schema})
+        if plan.source_table is not None and not _has_table(source_engine, plan.source_table):
+            raise LoadError(
+                f"{plan.name}: source table {plan.source_table.fullname} does not exist in "
+                f"{safe_url(source_engine.url)}",
+                plan.name,
+                batch_id,
+            )
+        if not _has_table(target_engine, plan.target):
+            raise LoadError(
+                f"{plan.name}: the target table is not deployed in {safe_url(target_engine.url)}; "
+                "deploy the bronze datakit first (datakits deploy ... or deploy_data_objects)",
+                plan.name,
+                batch_id,
+            )
+        if progress is not None:
+            progress.start(plan.name, count_rows(source_engine, plan.statement))
+        rows = RowStream(plan, batch_id, progress)
+        lineage = Lineage(datetime.now(UTC), batch_id, plan.source_label)
+        lock: AbstractContextManager[Any] = nullcontext()
+        if target_engine.dialect.name == "sqlite":
+            from .loading.sqlite import write_lock
+
+            lock = write_lock(target_engine)
+        driver_error: type[BaseException] = target_engine.dialect.loaded_dbapi.Error
+        try:
+            with (
+                SourceStream(source_engine, plan.statement, batch_size, plain_columns=plan.plain_columns) as stream,
+                lock,
+                target_engine.connect() as conn,
+                conn.begin(),
+            ):
+                replaced = conn.execute(delete(plan.target).where(plan.target.c.dk_batch_id == batch_id)).rowcount
+                written = _writer(conn, plan, lineage).write(rows.chunks(stream))
+        except SourceFailed as exc:
+            raise database_error(exc.error, plan, batch_id, "source") from None
+        except (DBAPIError, driver_error) as exc:
+            raise database_error(exc, plan, batch_id, "target") from None
+        return LoadResult(
+            plan.name, plan.source_label, batch_id, rows.read, written, max(replaced, 0), time.perf_counter() - started
+        )
+
+    def load_tables(
+        self,
+        pairs: Sequence[tuple[SourceSpec, TargetSpec]],
+        *,
+        transforms: Mapping[str, Transform] | None = None,
+        workers: int = 4,
+        batch_id: str | None = None,
+        batch_size: int | None = None,
+        progress: Progress | None = None,
+    ) -> list[LoadResult]:
+        """Load several tables in one batch, ``workers`` at a time, each in its own transaction.
+
+        A table that fails is reported in its result (``error``) and leaves the others alone.
+        ``transforms`` maps a target table's name (``rental``) or full name to its transform.
+        """
+        batch = _check_batch_id(batch_id or new_batch_id())
+        size = batch_size or self.batch_size
+        transforms = transforms or {}
+        for source, target in pairs:  # an unreachable database is one error, not one per table
+            self._source.engine(schemas_of(source))
+            self._target.engine(schemas_of(target))
+
+        def one(pair: tuple[SourceSpec, TargetSpec]) -> LoadResult:
+            source, target = pair
+            target_table = as_table(target)
+            name = target_table.fullname if target_table is not None else repr(target)
+            started = time.perf_counter()
+            try:
+                short = target_table.name if target_table is not None else name
+                plan = make_plan(source, target, transforms.get(name, transforms.get(short)), None)
+                result = self._load(plan, batch, size, progress)
+            except DatakitError as exc:
+                result = LoadResult(name, _source_name(source), batch, error=str(exc))
+            except Exception as exc:  # anything else still belongs to this table only
+                result = LoadResult(name, _source_name(source), batch, error=f"{name}: {describe(exc)}")
+            if result.error is not None:
+                result.seconds = time.perf_counter() - started
+            if progress is not None:
+                progress.finish(result)
+            return result
+
+        with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="datakits-load") as pool:
+            return list(pool.map(one, pairs))
+
+    def load_datakit_tables(
+        self,
+        source_kit: Datakit | str | Path,
+        target_kit: Datakit | str | Path,
+        tables: Sequence[str] | None = None,
+        *,
+        transforms: Mapping[str, Transform] | None = None,
+        workers: int = 4,
+        batch_id: str | None = None,
+        batch_size: int | None = None,
+        progress: Progress | None = None,
+    ) -> list[LoadResult]:
+        """Load the target datakit's tables from the source datakit's tables of the same name."""
+        pairs = pair_datakit_tables(source_kit, target_kit, tables)
+        return self.load_tables(
+            pairs, transforms=transforms, workers=workers, batch_id=batch_id, batch_size=batch_size, progress=progress
+        )
+
+
+def _source_name(source: Any) -> str:
+    table = as_table(source)
+    return table.fullname if table is not None else "select"
+
+
+def pair_datakit_tables(
+    source_kit: Datakit | str | Path, target_kit: Datakit | str | Path, tables: Sequence[str] | None = None
+) -> list[tuple[Table, Table]]:
+    """(source, target) tables paired by table name; ``tables`` picks some, by name."""
+    source = source_kit if isinstance(source_kit, Datakit) else load_datakit(source_kit)
+    target = target_kit if isinstance(target_kit, Datakit) else load_datakit(target_kit)
+    by_name = {t.name: t for t in source.tables}
+    targets = {t.name: t for t in target.tables}
+    if tables is None:
+        names = [n for n in targets if n in by_name]
+        if not names:
+            raise LoadError(f"datakits {source.name} and {target.name} have no table name in common")
+    else:
+        names = list(dict.fromkeys(tables))
+        for name in names:
+            if name not in targets:
+                raise LoadError(f"no table {name!r} in datakit {target.name}; it has {', '.join(sorted(targets))}")
+            if name not in by_name:
+                raise LoadError(f"no table {name!r} in datakit {source.name} to load {target.name}.{name} from")
+    return [(by_name[n], targets[n]) for n in names]
+
+
+def load_datakit_tables(
+    source_kit: Datakit | str | Path,
+    target_kit: Datakit | str | Path,
+    tables: Sequence[str] | None = None,
+    *,
+    source: Endpoint,
+    target: Endpoint,
+    workers: int = 4,
+    transforms: Mapping[str, Transform] | None = None,
+    batch_id: str | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: Progress | None = None,
+) -> list[LoadResult]:
+    """Load ``target_kit``'s tables from ``source_kit``'s tables of the same name, in one batch.
+
+    What the CLI and the Airflow DAGs call. Returns one :class:`LoadResult` per table, in order;
+    a failed table has ``error`` set and its bronze table unchanged.
+    """
+    with BulkDataLoader(source, target, batch_size=batch_size) as loader:
+        return loader.load_datakit_tables(
+            source_kit, target_kit, tables, transforms=transforms, workers=workers, batch_id=batch_id, progress=progress
+        )

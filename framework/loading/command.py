@@ -1,0 +1,75 @@
+"""``datakits load``: load a source datakit's tables into its bronze datakit, with progress.
+
+    datakits load --source URL --datakit pagila_source --target T [--tables ...] [--batch-id ...] [--workers N]
+
+A progress line per table on stderr (rows, rows/s), the summary table on stdout. A named target is
+a disposable database: the bronze datakit is deployed into it first. A URL target must have the
+bronze tables already, or be given ``--deploy``. Exit status 1 when a table failed to load.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from ..deploy import deploy_data_objects
+from ..discovery import load_datakit
+from ..errors import DatakitError
+from ..loader import DEFAULT_BATCH_SIZE, load_datakit_tables, new_batch_id
+from ..progress import ProgressBoard, format_summary
+from ..runs import keep_note, open_target, resolve
+from ..targets import TargetConfig
+
+__all__ = ["add_load_arguments", "run_load"]
+
+
+def add_load_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--source", required=True, help="Source database URL")
+    parser.add_argument("--datakit", required=True, help="Source datakit: path, installed name or module")
+    parser.add_argument(
+        "--target-datakit", help="Bronze datakit (default: the source datakit's name with _source made _bronze)"
+    )
+    parser.add_argument("--tables", nargs="+", metavar="TABLE", help="Tables to load (default: all of them)")
+    parser.add_argument("--batch-id", help="Batch id (default: the time and a random suffix); the same id replaces")
+    parser.add_argument("--workers", type=int, default=4, help="Tables loading at once (default 4)")
+    parser.add_argument(
+        "--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help=f"Rows per chunk (default {DEFAULT_BATCH_SIZE})"
+    )
+    parser.add_argument("--deploy", action="store_true", help="Deploy the bronze datakit first (a URL target)")
+    parser.add_argument("--keep", action="store_true", help="Keep a disposable database and print its URL")
+
+
+def _bronze_datakit(name: str) -> str:
+    if name.endswith("_source"):
+        return name[: -len("source")] + "bronze"
+    raise DatakitError(f"cannot tell the bronze datakit of {name!r}: give --target-datakit")
+
+
+def run_load(args: argparse.Namespace, config: TargetConfig) -> int:
+    if args.workers < 1 or args.batch_size < 1:
+        raise DatakitError("--workers and --batch-size must be at least 1")
+    source_kit = load_datakit(args.datakit)
+    target_kit = load_datakit(args.target_datakit or _bronze_datakit(args.datakit))
+    source = resolve(args.source)
+    batch_id = args.batch_id or new_batch_id()
+    with open_target(config, keep=args.keep) as database:
+        where = f"{config.name} ({database.safe_url})" if config.disposable else database.safe_url
+        if config.disposable or args.deploy:
+            deployed = deploy_data_objects(target_kit, database)
+            if not deployed.success:
+                raise DatakitError(deployed.error or "deploy failed")
+        print(f"loading {source_kit.name} -> {target_kit.name}, batch {batch_id}: {source.safe_url} -> {where}")
+        results = load_datakit_tables(
+            source_kit,
+            target_kit,
+            args.tables,
+            source=source,
+            target=database,
+            workers=args.workers,
+            batch_id=batch_id,
+            batch_size=args.batch_size,
+            progress=ProgressBoard(),
+        )
+        print(format_summary(results))
+        if args.keep and config.disposable:
+            print(keep_note(config, database))
+    return 0 if all(r.success for r in results) else 1
