@@ -15,8 +15,8 @@ from sqlmodel import SQLModel
 
 from .connect import check_connection, ensure_schemas, make_engine, physical_schema
 from .discovery import Datakit
-from .errors import DatakitDefinitionError, DeployError, TargetError
-from .runs import Database
+from .errors import DatakitDefinitionError, DeployError
+from .runs import Database, url_of
 from .targets import TargetConfig
 from .urls import safe_url
 
@@ -63,13 +63,7 @@ def connected(target: Target, tables: list[Table]) -> Iterator[tuple[Engine, str
     elif isinstance(target, Engine):
         engine, owned = target, False
     elif isinstance(target, TargetConfig):
-        if target.disposable or not target.url:
-            raise TargetError(
-                f"{target.name} is a disposable target: open a database on it first "
-                f"(with framework.open_target({target.name!r}) as db: ...)",
-                target.name,
-            )
-        engine = make_engine(target.url, schemas)
+        engine = make_engine(url_of(target), schemas)
     else:
         engine = make_engine(target, schemas)
     label = safe_url(engine.url)

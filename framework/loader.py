@@ -38,7 +38,7 @@ from sqlalchemy.exc import DBAPIError
 
 from .connect import check_connection, make_engine
 from .discovery import Datakit, load_datakit
-from .errors import DatakitError, LoadError, TargetError
+from .errors import DatakitError, LoadError
 from .loading.common import Lineage, Writer
 from .loading.plan import (
     RowStream,
@@ -55,7 +55,7 @@ from .loading.plan import (
 )
 from .loading.source import SourceStream, count_rows
 from .progress import Progress
-from .runs import Database
+from .runs import Database, url_of
 from .targets import TargetConfig
 from .urls import safe_url
 
@@ -121,13 +121,7 @@ class _Endpoint:
 
     def __init__(self, spec: Endpoint, role: str) -> None:
         if isinstance(spec, TargetConfig):
-            if spec.disposable or not spec.url:
-                raise TargetError(
-                    f"{spec.name} is a disposable target: open a database on it first "
-                    f"(with framework.open_target({spec.name!r}) as db: ...)",
-                    spec.name,
-                )
-            spec = spec.url
+            spec = url_of(spec)
         self.spec = spec
         self.role = role
         self._engines: dict[frozenset[str | None], Engine] = {}

@@ -123,6 +123,17 @@ def reap_server(server: Server, exclude: Iterable[str] = ()) -> list[str]:
     return dropped
 
 
+def url_of(config: TargetConfig) -> str:
+    """The URL of a target that is one database; a disposable target must be opened first."""
+    if config.disposable or not config.url:
+        raise TargetError(
+            f"{config.name} is a disposable target: open a database on it first "
+            f"(with framework.open_target({config.name!r}) as db: ...)",
+            config.name,
+        )
+    return config.url
+
+
 def resolve(target: str | TargetConfig) -> TargetConfig:
     return target if isinstance(target, TargetConfig) else get_target_config(target)
 
