@@ -25,7 +25,7 @@ from .urls import connect_args, engine_of, safe_url, to_url, with_driver
 
 MYSQL_NAME_LIMIT = 64
 _AUTH_MARKERS = ("password authentication failed", "access denied", "authentication failed", "no password")
-_memory_keepers: dict[str, sqlite3.Connection] = {}
+memory_keepers: dict[str, sqlite3.Connection] = {}
 
 
 def mysql_schema_database(database: str, schema: str) -> str:
@@ -59,16 +59,16 @@ def _sqlite_schema_target(url: URL, schema: str) -> str:
     return str(path.with_name(f"{path.stem}__{schema}{path.suffix or '.db'}"))
 
 
-def _keep_memory_alive(uri: str) -> None:
+def keep_memory_alive(uri: str) -> None:
     """A shared in-memory database lives while a connection holds it: hold one per database."""
-    if uri not in _memory_keepers:
-        _memory_keepers[uri] = sqlite3.connect(uri, uri=True, check_same_thread=False)
+    if uri not in memory_keepers:
+        memory_keepers[uri] = sqlite3.connect(uri, uri=True, check_same_thread=False)
 
 
 def release_memory(name: str) -> None:
     """Forget the in-memory database ``name`` and its attached schemas."""
-    for uri in [u for u in _memory_keepers if u.startswith(f"file:{name}?") or u.startswith(f"file:{name}__")]:
-        _memory_keepers.pop(uri).close()
+    for uri in [u for u in memory_keepers if u.startswith(f"file:{name}?") or u.startswith(f"file:{name}__")]:
+        memory_keepers.pop(uri).close()
 
 
 def make_engine(url: str | URL, schemas: Iterable[str | None] = (), **kwargs: object) -> Engine:
@@ -93,11 +93,11 @@ def _sqlite_engine(url: URL, schemas: list[str], options: dict[str, Any]) -> Eng
         raise TargetError("a bare :memory: SQLite URL is private to one connection; use the sqlite_memory target")
     if memory:
         options.setdefault("poolclass", NullPool)
-        _keep_memory_alive(url.database or "")
+        keep_memory_alive(url.database or "")
     attach = {s: _sqlite_schema_target(url, s) for s in schemas}
     for target in attach.values():
         if memory:
-            _keep_memory_alive(target)
+            keep_memory_alive(target)
     engine = create_engine(url, **options)
 
     @event.listens_for(engine, "connect")

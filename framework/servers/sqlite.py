@@ -15,7 +15,7 @@ from typing import IO
 
 from sqlalchemy.engine import URL
 
-from ..connect import _keep_memory_alive, _memory_keepers, memory_url, release_memory
+from ..connect import keep_memory_alive, memory_keepers, memory_url, release_memory
 
 ROOT = Path(tempfile.gettempdir()) / "datakits-sqlite"
 
@@ -49,12 +49,12 @@ class SqliteMemory:
 
     def create_database(self, name: str, template: str | None = None) -> URL:
         self._names.add(name)
-        _keep_memory_alive(f"file:{name}?mode=memory&cache=shared")
+        keep_memory_alive(f"file:{name}?mode=memory&cache=shared")
         if template:
-            for uri in [u for u in list(_memory_keepers) if _family(u, template)]:
+            for uri in [u for u in list(memory_keepers) if _family(u, template)]:
                 suffix = uri[len(f"file:{template}") :]
-                _keep_memory_alive(f"file:{name}{suffix}")
-                _memory_keepers[uri].backup(_memory_keepers[f"file:{name}{suffix}"])
+                keep_memory_alive(f"file:{name}{suffix}")
+                memory_keepers[uri].backup(memory_keepers[f"file:{name}{suffix}"])
         return memory_url(name)
 
     def drop_database(self, name: str) -> None:
