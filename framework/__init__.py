@@ -20,10 +20,20 @@ from .errors import (
     TargetUnreachable,
     UnknownTarget,
 )
+from .flow import create_engine_for_target, validate_pipeline_flow
 from .loader import BulkDataLoader, LoadResult, load_datakit_tables
+from .process_targets import close_process_databases
 from .provisioning import start_server
 from .runs import Database, Run, open_target, reap, reap_server
-from .targets import TargetConfig, create_custom_target, get_target_config, list_targets
+from .targets import (
+    TargetConfig,
+    create_custom_target,
+    get_ci_target,
+    get_development_target,
+    get_integration_target,
+    get_target_config,
+    list_targets,
+)
 from .temporal import TemporalMixin, history_of, history_table, temporal_exclude, track_history
 from .urls import safe_url
 from .validate import Drift, ValidationResult, validate_deployment
@@ -52,10 +62,15 @@ __all__ = [
     "UnknownTarget",
     "ValidationResult",
     "cleanup_deployment",
+    "close_process_databases",
     "create_custom_target",
+    "create_engine_for_target",
     "deploy_data_objects",
     "discover_datakit_modules",
     "discover_sqlmodel_classes",
+    "get_ci_target",
+    "get_development_target",
+    "get_integration_target",
     "get_target_config",
     "history_of",
     "history_table",
@@ -71,4 +86,5 @@ __all__ = [
     "temporal_exclude",
     "track_history",
     "validate_deployment",
+    "validate_pipeline_flow",
 ]

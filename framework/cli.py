@@ -24,7 +24,8 @@ from .deploy import cleanup_deployment, deploy_data_objects
 from .discovery import load_datakit
 from .errors import DatakitError
 from .loading.command import add_load_arguments, run_load
-from .runs import keep_note, open_target, reap, resolve
+from .resolve import target_config
+from .runs import keep_note, open_target, reap
 from .targets import TargetConfig, create_custom_target, list_targets
 from .validate import validate_deployment
 
@@ -32,7 +33,7 @@ from .validate import validate_deployment
 def _add_target_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target", "-t", help="Target name or SQLAlchemy URL (see 'datakits targets')")
     group = parser.add_argument_group("connection flags (instead of --target: that very database)")
-    group.add_argument("--target-type", choices=["sqlite", "postgresql", "mysql"], help="Engine")
+    group.add_argument("--target-type", choices=["sqlite", "postgresql", "postgres", "mysql", "mariadb"], help="Engine")
     group.add_argument("--host", help="Server host")
     group.add_argument("--port", type=int, help="Server port")
     group.add_argument("--database", help="Database name (SQLite: file path)")
@@ -54,15 +55,17 @@ def _target(args: argparse.Namespace) -> TargetConfig:
         )
     if not args.target:
         raise DatakitError("give --target NAME|URL or the connection flags (--target-type ... --database ...)")
-    return resolve(args.target)
+    return target_config(args.target)
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="datakits", description="Deploy and validate datakits on any target")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--list-targets", action="store_true", help="List the named targets (as 'datakits targets')")
+    sub = parser.add_subparsers(dest="command")
     sub.add_parser("targets", help="List the named targets")
     deploy = sub.add_parser("deploy", help="Deploy a datakit's tables")
-    deploy.add_argument("datakit", help="Datakit path, installed name or module")
+    deploy.add_argument("datakit", nargs="?", help="Datakit path, installed name or module")
+    deploy.add_argument("--list-targets", action="store_true", help="List the named targets and exit")
     deploy.add_argument("--validate", action="store_true", help="Validate after deploying")
     deploy.add_argument("--cleanup", action="store_true", help="Drop the datakit's tables at the end")
     deploy.add_argument("--keep", action="store_true", help="Keep a disposable database and print its URL")
@@ -149,10 +152,15 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
     try:
-        if args.command == "targets":
+        if args.command == "targets" or args.list_targets:  # --list-targets: the original framework's flag
             return _cmd_targets()
+        if args.command is None:
+            parser.error("give a command (targets, deploy, validate, reap, load, generate) or --list-targets")
+        if args.command == "deploy" and not args.datakit:
+            raise DatakitError("deploy needs a datakit: datakits deploy PATH|NAME --target T (or --list-targets)")
         if args.command == "reap":
             dropped = reap(_target(args))
             print(f"reaped {len(dropped)} database(s) of dead runs" + (f": {', '.join(dropped)}" if dropped else ""))

@@ -13,19 +13,20 @@ from sqlalchemy.engine import URL, Engine
 from sqlalchemy.exc import CompileError, DBAPIError, OperationalError, UnsupportedCompilationError
 from sqlmodel import SQLModel
 
-from .connect import check_connection, ensure_schemas, make_engine, physical_schema
+from .connect import check_connection, ensure_schemas, physical_schema
 from .discovery import Datakit
 from .errors import DatakitDefinitionError, DeployError
-from .runs import Database, url_of
-from .targets import TargetConfig
-from .urls import safe_url
+from .resolve import Target, resolve_target
+from .results import MappingResult
+from .runs import Database
+from .urls import safe_url, with_driver
 
 Tables: TypeAlias = Datakit | Iterable[type[SQLModel] | Table]
-Target: TypeAlias = Database | Engine | TargetConfig | URL | str
+__all__ = ["CleanupResult", "DeployResult", "Tables", "Target", "cleanup_deployment", "deploy_data_objects"]
 
 
 @dataclass
-class DeployResult:
+class DeployResult(MappingResult):
     """What a deploy did: the tables it created and those that were there already."""
 
     success: bool
@@ -37,7 +38,7 @@ class DeployResult:
 
 
 @dataclass
-class CleanupResult:
+class CleanupResult(MappingResult):
     success: bool
     target: str
     dropped: list[str] = field(default_factory=list)
@@ -57,15 +58,9 @@ def as_tables(tables: Tables) -> list[Table]:
 def connected(target: Target, tables: list[Table]) -> Iterator[tuple[Engine, str]]:
     """An engine on ``target`` with the tables' schemas mapped, checked to answer."""
     schemas = {t.schema for t in tables}
-    owned = True
-    if isinstance(target, Database):
-        engine = target.engine(schemas)
-    elif isinstance(target, Engine):
-        engine, owned = target, False
-    elif isinstance(target, TargetConfig):
-        engine = make_engine(url_of(target), schemas)
-    else:
-        engine = make_engine(target, schemas)
+    database = resolve_target(target)
+    owned = not isinstance(database, Engine)
+    engine = database.engine(schemas) if isinstance(database, Database) else database
     label = safe_url(engine.url)
     try:
         check_connection(engine, label)
@@ -100,6 +95,19 @@ def existing_tables(engine: Engine, tables: list[Table]) -> set[str]:
     return found
 
 
+#: what this process deployed, per database (its URL, password included: never shown)
+_deployed: dict[str, dict[str, Table]] = {}
+
+
+def _key(url: URL) -> str:
+    return with_driver(url).render_as_string(hide_password=False)
+
+
+def deployed_tables(database: Database | Engine) -> list[Table]:
+    """The tables this process deployed into ``database`` (by ``deploy_data_objects``), in order."""
+    return list(_deployed.get(_key(database.url), {}).values())
+
+
 def _metadata_of(tables: list[Table]) -> Any:
     return tables[0].metadata
 
@@ -120,6 +128,7 @@ def deploy_data_objects(tables: Tables, target: Target) -> DeployResult:
             error = f"{label}: the database refused the DDL: {detail}"
             return DeployResult(False, label, created, sorted(before), time.perf_counter() - started, error)
         created = [t.fullname for t in table_list if t.fullname not in before]
+        _deployed.setdefault(_key(engine.url), {}).update({t.fullname: t for t in table_list})
     return DeployResult(True, label, created, sorted(before), time.perf_counter() - started)
 
 
@@ -128,6 +137,8 @@ def cleanup_deployment(tables: Tables, target: Target) -> CleanupResult:
     table_list = as_tables(tables)
     with connected(target, table_list) as (engine, label):
         present = existing_tables(engine, table_list)
+        for table in table_list:
+            _deployed.get(_key(engine.url), {}).pop(table.fullname, None)
         try:
             _metadata_of(table_list).drop_all(engine, tables=table_list, checkfirst=True)
         except (DBAPIError, OperationalError) as exc:

@@ -33,10 +33,10 @@ from pathlib import Path
 from typing import Any, TypeAlias
 
 from sqlalchemy import Table, delete, inspect
-from sqlalchemy.engine import URL, Connection, Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
-from .connect import check_connection, make_engine
+from .connect import check_connection
 from .discovery import Datakit, load_datakit
 from .errors import DatakitError, LoadError
 from .loading.common import Lineage, Writer
@@ -55,8 +55,7 @@ from .loading.plan import (
 )
 from .loading.source import SourceStream, count_rows
 from .progress import Progress
-from .runs import Database, url_of
-from .targets import TargetConfig
+from .resolve import Target, resolve_target
 from .urls import safe_url
 
 __all__ = [
@@ -70,7 +69,7 @@ __all__ = [
     "pair_datakit_tables",
 ]
 
-Endpoint: TypeAlias = Database | Engine | TargetConfig | URL | str
+Endpoint: TypeAlias = Target  # the library's one meaning of a target argument (framework.resolve)
 DEFAULT_BATCH_SIZE = 5_000
 BATCH_ID_LIMIT = 64  # dk_batch_id is VARCHAR(64)
 
@@ -120,9 +119,7 @@ class _Endpoint:
     """Engines on one database, one per set of schemas (MySQL and SQLite map schemas per engine)."""
 
     def __init__(self, spec: Endpoint, role: str) -> None:
-        if isinstance(spec, TargetConfig):
-            spec = url_of(spec)
-        self.spec = spec
+        self.spec = resolve_target(spec)
         self.role = role
         self._engines: dict[frozenset[str | None], Engine] = {}
         self._lock = threading.Lock()
@@ -133,8 +130,7 @@ class _Endpoint:
         key = frozenset(schemas)
         with self._lock:
             if key not in self._engines:
-                spec = self.spec
-                engine = spec.engine(key) if isinstance(spec, Database) else make_engine(spec, key)
+                engine = self.spec.engine(key)
                 check_connection(engine, self.role)
                 self._engines[key] = engine
             return self._engines[key]

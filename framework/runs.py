@@ -20,7 +20,7 @@ from sqlalchemy.engine import URL, Engine
 from .connect import make_engine
 from .errors import TargetError
 from .servers import RunLock, Server
-from .targets import TargetConfig, get_target_config
+from .targets import TargetConfig
 from .urls import engine_of, safe_url
 
 PREFIX = "dk_"
@@ -123,31 +123,17 @@ def reap_server(server: Server, exclude: Iterable[str] = ()) -> list[str]:
     return dropped
 
 
-def url_of(config: TargetConfig) -> str:
-    """The URL of a target that is one database; a disposable target must be opened first."""
-    if config.disposable or not config.url:
-        raise TargetError(
-            f"{config.name} is a disposable target: open a database on it first "
-            f"(with framework.open_target({config.name!r}) as db: ...)",
-            config.name,
-        )
-    return config.url
-
-
-def resolve(target: str | TargetConfig) -> TargetConfig:
-    return target if isinstance(target, TargetConfig) else get_target_config(target)
-
-
 @contextmanager
-def open_target(target: str | TargetConfig, label: str = "main", keep: bool = False) -> Iterator[Database]:
+def open_target(target: str | URL | TargetConfig, label: str = "main", keep: bool = False) -> Iterator[Database]:
     """A database on ``target`` for the length of the block.
 
     A named target gets a disposable database, dropped at the end (kept with ``keep=True``);
     a URL target is that very database and is never dropped.
     """
     from .provisioning import start_server
+    from .resolve import target_config
 
-    config = resolve(target)
+    config = target_config(target)
     if not config.disposable:
         assert config.url
         yield Database(make_engine(config.url).url)
@@ -168,11 +154,15 @@ def keep_note(config: TargetConfig, database: Database) -> str:
     return f"not kept: the {config.provisioner} server of {config.name} goes away with this command"
 
 
-def reap(target: str | TargetConfig) -> list[str]:
-    """Drop the databases that dead runs left on ``target``'s server."""
+def reap(target: str | URL | TargetConfig) -> list[str]:
+    """Drop the databases that dead runs left on ``target``'s server (a named target or a server URL)."""
     from .provisioning import start_server
+    from .resolve import target_config
+    from .targets import server_target
 
-    config = resolve(target)
+    config = target_config(target)
+    if not config.disposable and config.engine != "sqlite":
+        config = server_target(config)  # a PostgreSQL or MySQL URL: the server it is on
     if not config.disposable:
         raise TargetError(f"{config.name} is a database, not a server: there is nothing to reap", config.name)
     server = start_server(config)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy.engine import URL
@@ -106,6 +106,27 @@ def get_target_config(name: str) -> TargetConfig:
     raise UnknownTarget(f"unknown target {name!r}; use one of {', '.join(named)} or a SQLAlchemy URL", target=name)
 
 
+def get_ci_target() -> TargetConfig:
+    """The target for CI: ``sqlite_memory`` (needs nothing)."""
+    return get_target_config("sqlite_memory")
+
+
+def get_development_target() -> TargetConfig:
+    """The target for development: ``postgres_local``, the PostgreSQL at ``DATAKITS_POSTGRES_URL``."""
+    return get_target_config("postgres_local")
+
+
+def get_integration_target() -> TargetConfig:
+    """``postgres_container`` where a Docker engine answers, else ``postgres_embedded``."""
+    try:
+        from .provisioning.container import docker_reachable
+
+        reason = docker_reachable()
+    except ImportError:  # the 'containers' extra is not installed
+        reason = "no docker package"
+    return get_target_config("postgres_container" if reason is None else "postgres_embedded")
+
+
 def url_target(url: str | URL, name: str | None = None) -> TargetConfig:
     """A target that is the very database at ``url``."""
     parsed = with_driver(to_url(url))
@@ -115,6 +136,13 @@ def url_target(url: str | URL, name: str | None = None) -> TargetConfig:
         raise UnknownTarget(str(exc), target=safe_url(parsed)) from None
     text = parsed.render_as_string(hide_password=False)
     return TargetConfig(name or safe_url(parsed), engine, "url", "the database at this URL", url=text)
+
+
+def server_target(config: TargetConfig, name: str | None = None) -> TargetConfig:
+    """The server of a PostgreSQL or MySQL URL target, as a place to make databases (``local``)."""
+    if config.engine == "sqlite" or not config.url:
+        raise UnknownTarget(f"{config.name} is one SQLite database, not a server", target=config.name)
+    return replace(config, name=name or config.name, provisioner="local", needs="the server at this URL")
 
 
 def create_custom_target(engine: str, database: str, **options: Any) -> TargetConfig:

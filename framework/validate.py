@@ -16,6 +16,7 @@ from sqlalchemy.types import TypeEngine
 
 from .connect import physical_schema
 from .deploy import Tables, Target, as_tables, connected
+from .results import MappingResult
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class Drift:
 
 
 @dataclass
-class ValidationResult:
+class ValidationResult(MappingResult):
     """The tables checked and every drift found; ``success`` when there is none."""
 
     success: bool

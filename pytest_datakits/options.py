@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import pytest
 
 from framework.discovery import Datakit, load_datakit
 from framework.errors import DatakitError, UnknownTarget
-from framework.targets import TargetConfig, get_target_config, target_names
+from framework.targets import TargetConfig, get_target_config, server_target, target_names
 from framework.urls import to_url
 
 TARGET_ENV = "DATAKITS_TARGET"
@@ -129,7 +129,7 @@ def plugin_target(value: str, source: str = "--datakit-target") -> TargetConfig:
             f"{source}: {value!r} is one SQLite database, not a server; use sqlite_memory or sqlite_file"
         )
     assert config.url is not None
-    return replace(config, name=url_id(config.url), provisioner="local", needs="the server at this URL")
+    return server_target(config, name=url_id(config.url))
 
 
 def url_id(url: str) -> str:

@@ -50,6 +50,12 @@ PUBLIC = {
     "LoadError",
     "LoadResult",
     "load_datakit_tables",
+    "close_process_databases",
+    "create_engine_for_target",
+    "get_ci_target",
+    "get_development_target",
+    "get_integration_target",
+    "validate_pipeline_flow",
 }
 
 

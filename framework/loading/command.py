@@ -16,7 +16,8 @@ from ..discovery import load_datakit
 from ..errors import DatakitError
 from ..loader import DEFAULT_BATCH_SIZE, load_datakit_tables, new_batch_id
 from ..progress import ProgressBoard, format_summary
-from ..runs import keep_note, open_target, resolve
+from ..resolve import target_config
+from ..runs import keep_note, open_target
 from ..targets import TargetConfig
 
 __all__ = ["add_load_arguments", "run_load"]
@@ -49,7 +50,7 @@ def run_load(args: argparse.Namespace, config: TargetConfig) -> int:
         raise DatakitError("--workers and --batch-size must be at least 1")
     source_kit = load_datakit(args.datakit)
     target_kit = load_datakit(args.target_datakit or _bronze_datakit(args.datakit))
-    source = resolve(args.source)
+    source = target_config(args.source)
     batch_id = args.batch_id or new_batch_id()
     with open_target(config, keep=args.keep) as database:
         where = f"{config.name} ({database.safe_url})" if config.disposable else database.safe_url
