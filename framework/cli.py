@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 from .deploy import cleanup_deployment, deploy_data_objects
 from .discovery import load_datakit
-from .errors import DatakitError
+from .errors import DatakitError, DeployError
 from .loading.command import add_load_arguments, run_load
 from .resolve import target_config
 from .runs import keep_note, open_target, reap
@@ -104,9 +104,10 @@ def _cmd_deploy(args: argparse.Namespace, validate_only: bool = False) -> int:
     with open_target(config, keep=getattr(args, "keep", False)) as database:
         where = f"{config.name} ({database.safe_url})" if config.disposable else database.safe_url
         if not validate_only:
-            result = deploy_data_objects(kit, database)
-            if not result.success:
-                print(f"datakits: {result.error}", file=sys.stderr)
+            try:
+                result = deploy_data_objects(kit, database)
+            except DeployError as exc:  # refused DDL: status 1, as drift
+                print(f"datakits: {exc}", file=sys.stderr)
                 return 1
             print(
                 f"deployed {kit.name} to {where}: {len(result.created)} created, "

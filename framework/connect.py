@@ -20,6 +20,7 @@ from sqlalchemy.engine import URL, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import NullPool
 
+from .dberrors import driver_message
 from .errors import AuthenticationFailed, TargetError, TargetUnreachable
 from .urls import connect_args, engine_of, safe_url, to_url, with_driver
 
@@ -151,8 +152,7 @@ def check_connection(engine: Engine, label: str | None = None) -> None:
 def connection_error(exc: BaseException, url: URL, label: str | None = None) -> TargetError:
     shown = safe_url(url)
     where = shown if not label or label == shown else f"{label} ({shown})"
-    original = getattr(exc, "orig", exc)
-    detail = " ".join(str(original).split()) or type(original).__name__
+    detail = driver_message(exc)
     if any(marker in detail.lower() for marker in _AUTH_MARKERS):
         return AuthenticationFailed(f"{where}: the server refused the user or password; check the credentials", label)
     return TargetUnreachable(f"{where}: cannot connect: {detail}", label)

@@ -14,6 +14,7 @@ from sqlalchemy.exc import CompileError, DBAPIError, OperationalError, Unsupport
 from sqlmodel import SQLModel
 
 from .connect import check_connection, ensure_schemas, physical_schema
+from .dberrors import library_error
 from .discovery import Datakit
 from .errors import DatakitDefinitionError, DeployError
 from .resolve import Target, resolve_target
@@ -27,22 +28,34 @@ __all__ = ["CleanupResult", "DeployResult", "Tables", "Target", "cleanup_deploym
 
 @dataclass
 class DeployResult(MappingResult):
-    """What a deploy did: the tables it created and those that were there already."""
+    """What a deploy did: the tables it created and those that were there already.
 
-    success: bool
+    A deploy that returns succeeded (``success`` is always true); one that fails raises
+    ``DeployError``. Read it as attributes or as a mapping (``result["created"]``).
+    """
+
     target: str
     created: list[str] = field(default_factory=list)
     existing: list[str] = field(default_factory=list)
     seconds: float = 0.0
-    error: str | None = None
+    _extra_keys = ("success",)
+
+    @property
+    def success(self) -> bool:
+        return True
 
 
 @dataclass
 class CleanupResult(MappingResult):
-    success: bool
+    """The tables a cleanup dropped (those of the datakit that were there)."""
+
     target: str
     dropped: list[str] = field(default_factory=list)
-    error: str | None = None
+    _extra_keys = ("success",)
+
+    @property
+    def success(self) -> bool:
+        return True
 
 
 def as_tables(tables: Tables) -> list[Table]:
@@ -95,6 +108,14 @@ def existing_tables(engine: Engine, tables: list[Table]) -> set[str]:
     return found
 
 
+def refused(
+    exc: BaseException, label: str, tables: list[Table], what: str = "the database refused the DDL"
+) -> DeployError:
+    """The ``DeployError`` for DDL the database refused: the target, the tables, what it said."""
+    names = [t.fullname for t in tables]
+    return library_error(exc, DeployError, label, what, target=label, tables=names)
+
+
 #: what this process deployed, per database (its URL, password included: never shown)
 _deployed: dict[str, dict[str, Table]] = {}
 
@@ -113,7 +134,11 @@ def _metadata_of(tables: list[Table]) -> Any:
 
 
 def deploy_data_objects(tables: Tables, target: Target) -> DeployResult:
-    """Create the datakit's own tables (and their schemas and types) in ``target``; idempotent."""
+    """Create the datakit's own tables (and their schemas and types) in ``target``; idempotent.
+
+    Raises ``DeployError`` (with the target, password hidden, and the tables) when the database
+    refuses the DDL; the tables created before the refusal stay.
+    """
     table_list = as_tables(tables)
     started = time.perf_counter()
     with connected(target, table_list) as (engine, label):
@@ -123,13 +148,13 @@ def deploy_data_objects(tables: Tables, target: Target) -> DeployResult:
         try:
             _metadata_of(table_list).create_all(engine, tables=table_list, checkfirst=True)
         except (DBAPIError, OperationalError) as exc:
-            detail = " ".join(str(getattr(exc, "orig", exc)).split())
-            created = sorted(existing_tables(engine, table_list) - before)
-            error = f"{label}: the database refused the DDL: {detail}"
-            return DeployResult(False, label, created, sorted(before), time.perf_counter() - started, error)
+            names = [t.fullname for t in table_list]
+            raise library_error(
+                exc, DeployError, label, "the database refused the DDL", target=label, tables=names
+            ) from None
         created = [t.fullname for t in table_list if t.fullname not in before]
         _deployed.setdefault(_key(engine.url), {}).update({t.fullname: t for t in table_list})
-    return DeployResult(True, label, created, sorted(before), time.perf_counter() - started)
+    return DeployResult(label, created, sorted(before), time.perf_counter() - started)
 
 
 def cleanup_deployment(tables: Tables, target: Target) -> CleanupResult:
@@ -142,6 +167,5 @@ def cleanup_deployment(tables: Tables, target: Target) -> CleanupResult:
         try:
             _metadata_of(table_list).drop_all(engine, tables=table_list, checkfirst=True)
         except (DBAPIError, OperationalError) as exc:
-            detail = " ".join(str(getattr(exc, "orig", exc)).split())
-            raise DeployError(f"{label}: the database refused to drop the tables: {detail}") from None
-    return CleanupResult(True, label, sorted(present))
+            raise refused(exc, label, table_list, "the database refused to drop the tables") from None
+    return CleanupResult(label, sorted(present))

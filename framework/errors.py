@@ -67,7 +67,12 @@ class AuthenticationFailed(TargetError):
 
 
 class DeployError(DatakitError):
-    """DDL that the database refused."""
+    """DDL that the database refused: ``target`` (password hidden) and the ``tables`` it was deploying."""
+
+    def __init__(self, message: str, target: str | None = None, tables: list[str] | None = None) -> None:
+        self.target = target
+        self.tables = list(tables or [])
+        super().__init__(message)
 
 
 class LoadError(DatakitError):

@@ -17,7 +17,7 @@ from sqlalchemy import Table, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
-from .deploy import DeployResult, Tables, as_tables, check_types
+from .deploy import DeployResult, Tables, as_tables, check_types, refused
 from .errors import DeployError
 from .urls import safe_url
 
@@ -115,7 +115,6 @@ def deploy_in_transaction(tables: Tables, connection: Connection) -> DeployResul
                 connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
             table_list[0].metadata.create_all(connection, tables=table_list, checkfirst=True)
     except DBAPIError as exc:
-        detail = " ".join(str(getattr(exc, "orig", exc)).split())
-        return DeployResult(False, label, [], sorted(before), 0.0, f"{label}: the database refused the DDL: {detail}")
+        raise refused(exc, label, table_list) from None
     created = [t.fullname for t in table_list if t.fullname not in before]
-    return DeployResult(True, label, created, sorted(before))
+    return DeployResult(label, created, sorted(before))

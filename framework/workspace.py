@@ -28,6 +28,7 @@ from sqlalchemy import Table
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from .dberrors import driver_message
 from .deploy import DeployResult, deploy_data_objects
 from .discovery import Datakit
 from .errors import DatakitError, DeployError, TargetError
@@ -136,7 +137,7 @@ class Workspace:
         for kit in datakits:
             if kit.name in slot.deployed:
                 existing = sorted(t.fullname for t in kit.tables)
-                results.append(DeployResult(True, slot.database.safe_url, existing=existing))
+                results.append(DeployResult(slot.database.safe_url, existing=existing))
                 continue
             self._check_schemas(slot, kit)
             results.append(_deploy(kit, slot.engine))
@@ -152,8 +153,7 @@ class Workspace:
             except DatakitError as exc:
                 slot.error = exc
             except SQLAlchemyError as exc:
-                detail = " ".join(str(getattr(exc, "orig", exc)).split())
-                slot.error = TargetError(f"{name}: {detail}", name)
+                slot.error = TargetError(f"{name}: {driver_message(exc)}", name)
         if slot.error is not None:
             raise slot.error
         return slot
@@ -238,7 +238,7 @@ class Workspace:
 
             def deploy(kits: Sequence[Datakit]) -> list[DeployResult]:
                 if isolation == "rollback" and slot.config.engine in TRANSACTIONAL_DDL:
-                    return [_checked(deploy_in_transaction(kit, connection)) for kit in kits]
+                    return [deploy_in_transaction(kit, connection) for kit in kits]
                 return self.ensure(name, kits)
 
             yield TestDatabase(connection, slot.database, isolation, deploy)
@@ -303,10 +303,4 @@ class Workspace:
 
 
 def _deploy(kit: Datakit, target: Database | Engine) -> DeployResult:
-    return _checked(deploy_data_objects(kit, target))
-
-
-def _checked(result: DeployResult) -> DeployResult:
-    if not result.success:
-        raise DeployError(result.error or f"{result.target}: the deploy failed")
-    return result
+    return deploy_data_objects(kit, target)

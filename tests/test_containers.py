@@ -82,7 +82,7 @@ def test_target_deploys_pagila_bronze_and_leaves_no_container(name: str, client:
         with Run(server) as run:
             database = run.create_database("containers")
             result = deploy_data_objects(bronze, database)
-            assert result.success, result.error
+            assert result.success
             assert len(result.created) == 15
             report = validate_deployment(bronze, database)
             assert report.success, report.summary()

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import Column, Integer, MetaData, Table, inspect, text
 
 from framework import (
     Database,
     DatakitDefinitionError,
+    DeployError,
     cleanup_deployment,
     deploy_data_objects,
     load_datakit,
@@ -32,7 +33,7 @@ def source():
 
 def test_bronze_deploys_and_validates(bronze, database: Database) -> None:
     result = deploy_data_objects(bronze, database)
-    assert result.success, result.error
+    assert result.success
     assert len(result.created) == 15 and result.existing == []
     assert all(name.startswith(f"{BRONZE}.") for name in result.created)
     report = validate_deployment(bronze, database)
@@ -49,7 +50,7 @@ def test_deploy_is_idempotent(bronze, database: Database) -> None:
 
 def test_source_deploys_and_validates_on_every_engine(source, database: Database) -> None:
     result = deploy_data_objects(source, database)
-    assert result.success, result.error
+    assert result.success
     report = validate_deployment(source, database)
     assert report.success, report.summary()
 
@@ -192,3 +193,20 @@ def test_real_pagila_drift_is_seen(source, pagila_database: Database, servers) -
         assert drift == {("film", "missing_index", None), ("staff", "type", "username")}
     finally:
         run.drop(copy)
+
+
+@pytest.mark.parametrize("target_name", ["sqlite_memory", "postgres_local", "mysql_local"])
+def test_refused_ddl_raises_with_the_target_and_tables(database: Database) -> None:
+    """A deploy that returns is a success; DDL the database refuses is a DeployError with context."""
+    bad = Table(
+        "dk_refused",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("n", Integer, server_default=text("no_such_function(")),
+    )
+    with pytest.raises(DeployError) as caught:
+        deploy_data_objects([bad], database)
+    error = caught.value
+    assert error.target == database.safe_url and error.tables == ["dk_refused"]
+    message = str(error)
+    assert message.startswith(f"{database.safe_url}: the database refused the DDL: ") and "\n" not in message

@@ -88,7 +88,7 @@ def _history(conn) -> list[tuple]:
 @pytest.mark.parametrize("target_name", ["postgres_local"])
 def test_postgres_triggers_write_the_history(database: Database) -> None:
     result = deploy_data_objects([DktTemporalAccount], database)
-    assert result.success, result.error
+    assert result.success
     engine = database.engine()
     try:
         names = set(inspect(engine).get_table_names())

@@ -41,7 +41,7 @@ from sqlalchemy import Integer, Table, exists, insert, select, text
 from sqlalchemy.engine import Connection
 
 from framework.deploy import Target, connected, deploy_data_objects
-from framework.errors import DatakitError, DeployError
+from framework.errors import DatakitError
 
 from .models import (
     Actor,
@@ -470,9 +470,7 @@ def generate_pagila(
     streams = pagila_rows(scale, seed)  # refuses a bad scale before anything is touched
     written: dict[str, int] = {}
     with connected(target, TABLES) as (engine, label):
-        deployed = deploy_data_objects(TABLES, engine)
-        if not deployed.success:
-            raise DeployError(deployed.error or f"{label}: cannot deploy pagila_source")
+        deploy_data_objects(TABLES, engine)  # raises DeployError when the database refuses
         with engine.begin() as conn:
             _check_empty(conn, label)
             mode = None

@@ -55,9 +55,7 @@ def run_load(args: argparse.Namespace, config: TargetConfig) -> int:
     with open_target(config, keep=args.keep) as database:
         where = f"{config.name} ({database.safe_url})" if config.disposable else database.safe_url
         if config.disposable or args.deploy:
-            deployed = deploy_data_objects(target_kit, database)
-            if not deployed.success:
-                raise DatakitError(deployed.error or "deploy failed")
+            deploy_data_objects(target_kit, database)
         print(f"loading {source_kit.name} -> {target_kit.name}, batch {batch_id}: {source.safe_url} -> {where}")
         results = load_datakit_tables(
             source_kit,

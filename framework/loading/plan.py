@@ -17,6 +17,7 @@ from sqlalchemy import Column, Table, select
 from sqlalchemy.sql import Select
 from sqlmodel import SQLModel
 
+from ..dberrors import driver_message
 from ..errors import LoadError
 from ..mixins import LINEAGE_COLUMNS
 from .canonical import business_columns
@@ -239,10 +240,7 @@ _COLUMN = (
 def database_error(exc: BaseException, plan: TablePlan, batch_id: str, side: str) -> LoadError:
     """One line for an error the database raised: what it said, where, and that nothing changed."""
     original = getattr(exc, "orig", None) or exc
-    args: tuple[Any, ...] = tuple(getattr(original, "args", ()))
-    pymysql = len(args) == 2 and isinstance(args[0], int)  # PyMySQL: (code, message)
-    message = str(args[1]) if pymysql else str(original)
-    first = " ".join((message.strip().splitlines() or [type(original).__name__])[0].split())
+    first = driver_message(exc, first_line=True)
     diag = getattr(original, "diag", None)
     context = " ".join((getattr(diag, "context", None) or "").split())
     column = getattr(diag, "column_name", None)

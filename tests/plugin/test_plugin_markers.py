@@ -39,7 +39,7 @@ def test_more_datakits(datakit_session):
 
 def test_deploy_inside_a_test(datakit_deploy, datakit_connection):
     [result] = datakit_deploy("pagila_source")
-    assert result.success, result.error
+    assert result.success
     assert inspect(datakit_connection).has_table("language")
 
 
