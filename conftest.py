@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from framework import Database, DatakitError, Run, get_target_config, start_server
+from framework import Database, DatakitError, Run, RunHost, get_target_config
 from framework.pgdump import load_plain_dump
 from framework.servers import Server
 
@@ -33,28 +33,21 @@ _labels = itertools.count()
 
 
 class Servers:
-    """Start each target's server once per session; stop them all at the end."""
+    """Each target's server, started once per session by the library's own run host; stopped at the end."""
 
     def __init__(self) -> None:
-        self.started: dict[str, tuple[Server, Run] | str] = {}
+        self.host = RunHost()  # reaps what dead runs left, holds this session's lock on each server
 
     def get(self, name: str) -> tuple[Server, Run]:
-        if name not in self.started:
-            try:
-                server = start_server(get_target_config(name))
-                self.started[name] = (server, Run(server))
-            except DatakitError as exc:
-                self.started[name] = str(exc)
-        found = self.started[name]
-        if isinstance(found, str):
-            pytest.skip(f"{name} is not available here: {found}")
-        return found
+        config = get_target_config(name)
+        try:
+            return self.host.server(config), self.host.run(config)
+        except DatakitError as exc:
+            reason = str(exc)
+        pytest.skip(f"{name} is not available here: {reason}")
 
     def close(self) -> None:
-        for found in self.started.values():
-            if not isinstance(found, str):
-                found[1].close()
-                found[0].stop()
+        self.host.close()
 
 
 @pytest.fixture(scope="session")

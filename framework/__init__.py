@@ -25,6 +25,7 @@ from .loader import BulkDataLoader, LoadResult, load_datakit_tables
 from .process_targets import close_process_databases
 from .provisioning import start_server
 from .runs import Database, Run, open_target, reap, reap_server
+from .sharing import RunGuest, RunHost, ServerSource
 from .targets import (
     TargetConfig,
     create_custom_target,
@@ -37,6 +38,7 @@ from .targets import (
 from .temporal import TemporalMixin, history_of, history_table, temporal_exclude, track_history
 from .urls import safe_url
 from .validate import Drift, ValidationResult, validate_deployment
+from .workspace import ProvisionedTarget, TestDatabase, Workspace
 
 __all__ = [
     "AuthenticationFailed",
@@ -53,14 +55,20 @@ __all__ = [
     "Drift",
     "LoadError",
     "LoadResult",
+    "ProvisionedTarget",
     "ProvisionerUnavailable",
     "Run",
+    "RunGuest",
+    "RunHost",
+    "ServerSource",
     "TargetConfig",
     "TargetError",
     "TargetUnreachable",
     "TemporalMixin",
+    "TestDatabase",
     "UnknownTarget",
     "ValidationResult",
+    "Workspace",
     "cleanup_deployment",
     "close_process_databases",
     "create_custom_target",

@@ -3,36 +3,41 @@
 One process *hosts* the run (``RunHost``): it lives the whole run, starts each target's server
 once, reaps what dead runs left there, and holds the run's lock on every server until the end,
 when it drops every database of the run and stops the servers it started. The other processes
-of the run reach the same servers through a ``Handover`` (the host's run id, work folder and
-servers' admin URLs, as plain JSON-able data) and create databases of their own there under the
+of the run (each a ``RunGuest``) reach the same servers through the host's *handover* (its run id,
+work folder and servers' admin URLs, as plain JSON-able data) and create databases of their own there under the
 same run id, without locking or reaping: the host's lock covers them, so no concurrent run reaps
 them, and a run that is killed outright is reaped by the next one.
 
-Both are a ``ServerSource``: ``framework.workspace.Workspace`` asks one for servers.
+Both are a ``ServerSource``: ``framework.workspace.Workspace`` asks one for servers. What the
+processes of a run make once for all of them (the template database each copies) goes through
+:func:`once_per_run`: the first process to get there makes it, the others wait and share the outcome.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import shutil
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from filelock import FileLock, Timeout
 from sqlalchemy.engine import make_url
 
-from .errors import DatakitError, TargetError
+from .errors import DatakitError, DeployError, TargetError
 from .provisioning import start_server
 from .runs import KEEP_PREFIX, PREFIX, Run
 from .servers import Server
 from .targets import TargetConfig
 
 WORKDIR_PREFIX = "datakits-run-"
+TEMPLATE_WAIT = 600.0  # seconds a process waits for another to make what the run shares
 _PER_PROCESS = "memory"  # SQLite in memory: every process has its own databases and nothing to share
 
 
@@ -86,6 +91,11 @@ class RunHost:
             self.started[target.name] = Started(server, run, time.perf_counter() - begun)
         return self.started[target.name].server
 
+    def run(self, target: TargetConfig) -> Run:
+        """The run's claim (its lock, its databases) on the target's server, started on first use."""
+        self.server(target)
+        return self.started[target.name].run
+
     def start(self, targets: Iterable[TargetConfig]) -> None:
         """Start the servers the other processes will share (failures are kept, not raised)."""
         for target in targets:
@@ -138,8 +148,8 @@ class RunHost:
             raise failures[0]
 
 
-class Handover:
-    """A process of a run that another process hosts: the host's servers, by their admin URLs."""
+class RunGuest:
+    """A process of a run that another process hosts: the host's servers, by their handover's admin URLs."""
 
     def __init__(self, data: dict[str, Any]) -> None:
         self.run_id: str = data["run_id"]
@@ -173,6 +183,31 @@ class Handover:
         for server in self._reached.values():
             server.stop()
         self._reached.clear()
+
+
+def once_per_run(
+    source: ServerSource, label: str, make: Callable[[], None], target: str, what: str = "template"
+) -> None:
+    """Run ``make`` in the first process of the run to get here; the others wait and share its outcome.
+
+    The work folder holds a lock file and a marker with the outcome: a failure of the first
+    process is raised, with its message, as a ``DeployError`` in every process of the run.
+    """
+    marker = source.workdir / f"{label}.json"
+    try:
+        with FileLock(source.workdir / f"{label}.lock", timeout=TEMPLATE_WAIT):
+            if not marker.exists():
+                error = None
+                try:
+                    make()
+                except DatakitError as exc:
+                    error = str(exc)
+                marker.write_text(json.dumps({"error": error}))
+            error = json.loads(marker.read_text())["error"]
+    except Timeout:
+        raise TargetError(f"{target}: the run's {what} was not ready in {TEMPLATE_WAIT:.0f} s", target) from None
+    if error:
+        raise DeployError(error)
 
 
 def sweep_workdirs(root: Path | None = None) -> list[Path]:

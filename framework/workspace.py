@@ -18,12 +18,10 @@ Database names: ``dk_<run>_t<i>_tpl`` (the template of the run's i-th target),
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from filelock import FileLock, Timeout
 from sqlalchemy import Table
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -35,11 +33,10 @@ from .errors import DatakitError, DeployError, TargetError
 from .isolation import TRANSACTIONAL_DDL, committed, deploy_in_transaction, rolled_back
 from .runs import Database, Run
 from .servers import Server
-from .sharing import ServerSource
+from .sharing import ServerSource, once_per_run
 from .targets import TargetConfig
 
 ISOLATIONS = ("rollback", "commit", "fresh")
-TEMPLATE_WAIT = 600.0  # seconds a process waits for another to deploy the run's template
 
 
 @dataclass
@@ -184,24 +181,13 @@ class Workspace:
                 _deploy(kit, template)
             return template
         name = slot.run.database_name(label)
-        marker = self.source.workdir / f"{label}.json"
-        try:
-            with FileLock(self.source.workdir / f"{label}.lock", timeout=TEMPLATE_WAIT):
-                if not marker.exists():  # the first process of the run to get here deploys it
-                    error = None
-                    try:
-                        template = Database(server.create_database(name), name=name)
-                        for kit in self.datakits:
-                            _deploy(kit, template)
-                    except DatakitError as exc:
-                        error = str(exc)
-                    marker.write_text(json.dumps({"error": error}))
-                error = json.loads(marker.read_text())["error"]
-        except Timeout:
-            message = f"{slot.config.name}: the run's template was not ready in {TEMPLATE_WAIT:.0f} s"
-            raise TargetError(message, slot.config.name) from None
-        if error:
-            raise DeployError(error)
+
+        def deploy_template() -> None:
+            template = Database(server.create_database(name), name=name)
+            for kit in self.datakits:
+                _deploy(kit, template)
+
+        once_per_run(self.source, label, deploy_template, slot.config.name)
         return Database(server.database_url(name), name=name)
 
     def _check_schemas(self, slot: _Slot, kit: Datakit) -> None:

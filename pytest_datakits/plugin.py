@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from framework.sharing import Handover, RunHost
+from framework.sharing import RunGuest, RunHost
 
 from . import markers, options, report
 from .fixtures import (  # noqa: F401 (fixtures are found by name on the plugin module)
@@ -52,7 +52,7 @@ def pytest_configure(config: pytest.Config) -> None:
     state = PluginState(options.resolve(config))
     workerinput = getattr(config, "workerinput", None)
     if workerinput is not None and _HANDOVER in workerinput:
-        state.handover = Handover(workerinput[_HANDOVER])
+        state.handover = RunGuest(workerinput[_HANDOVER])
         state.worker = str(workerinput.get("workerid", "main"))
     else:
         state.host = RunHost(keep=state.settings.keep)

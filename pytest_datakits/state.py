@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from framework.discovery import Datakit, load_datakit
-from framework.sharing import Handover, RunHost
+from framework.sharing import RunGuest, RunHost
 from framework.workspace import Workspace
 
 from .options import Settings
@@ -44,7 +44,7 @@ class PluginState:
 
     settings: Settings
     host: RunHost | None = None
-    handover: Handover | None = None
+    handover: RunGuest | None = None
     worker: str = "main"
     stats: dict[str, TargetStats] = field(default_factory=dict)
     remote_errors: dict[str, str] = field(default_factory=dict)  # from xdist workers

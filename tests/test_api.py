@@ -56,6 +56,13 @@ PUBLIC = {
     "get_development_target",
     "get_integration_target",
     "validate_pipeline_flow",
+    # the session API the plugin stands on (its contract: pytest_datakits imports only these)
+    "ProvisionedTarget",
+    "RunGuest",
+    "RunHost",
+    "ServerSource",
+    "TestDatabase",
+    "Workspace",
 }
 
 
@@ -116,3 +123,21 @@ def test_custom_target() -> None:
 def test_unknown_target_lists_the_known_ones() -> None:
     with pytest.raises(UnknownTarget, match="sqlite_memory"):
         get_target_config("nope")
+
+
+# words the plugin reads to check its options; not part of the library's public surface
+PLUGIN_INTERNALS = {"ENGINES", "ISOLATIONS", "server_target", "target_names", "to_url"}
+
+
+def test_the_plugin_stands_on_the_public_api() -> None:
+    """Everything pytest_datakits imports from framework is exported, so this file guards its contract."""
+    import ast
+    from pathlib import Path
+
+    imported: set[str] = set()
+    for path in (Path(__file__).resolve().parents[1] / "pytest_datakits").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "framework":
+                imported |= {alias.name for alias in node.names}
+    assert imported, "the plugin imports nothing from framework?"
+    assert imported - PLUGIN_INTERNALS <= set(framework.__all__)

@@ -39,6 +39,7 @@ from framework import (
     get_integration_target,
     get_target_config,
     open_target,
+    reap,
     validate_deployment,
     validate_pipeline_flow,
 )
@@ -273,8 +274,8 @@ def test_a_process_that_exits_drops_its_database(server, target_name: str) -> No
     assert server.list_databases(name) == []  # dropped by the child's exit hook
 
 
-@pytest.mark.parametrize("target_name", EXIT_TARGETS)
-def test_a_killed_process_is_reaped_by_the_next_run(server, target_name: str) -> None:
+def _killed_plain_api_child(server, target_name: str) -> str:
+    """The name of the database a plain-API process left on ``server`` when it was killed (SIGKILL)."""
     with subprocess.Popen(
         [sys.executable, "-c", CHILD, target_name, "wait"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     ) as proc:
@@ -290,9 +291,21 @@ def test_a_killed_process_is_reaped_by_the_next_run(server, target_name: str) ->
         if server.lock_is_free(lock_key(run_id)):
             break
         time.sleep(0.1)
-    out = subprocess.run(
-        [sys.executable, "-c", CHILD, target_name, "exit"], capture_output=True, text=True, timeout=120
-    )
+    return name
+
+
+@pytest.mark.parametrize("target_name", EXIT_TARGETS)
+def test_a_killed_process_is_reaped_by_the_next_run(server, target_name: str) -> None:
+    name = _killed_plain_api_child(server, target_name)
+    out = _plain_api_child(target_name)
     assert out.returncode == 0, out.stderr
     assert server.list_databases(name) == []  # the next run reaped it
     assert server.list_databases(_name_of(out.stdout.strip())) == []
+
+
+@pytest.mark.parametrize("target_name", ["postgres_local", "mysql_local"])
+def test_reap_reaches_a_server_by_url(server, target_name: str) -> None:
+    name = _killed_plain_api_child(server, target_name)
+    url = server.admin_url.render_as_string(hide_password=False)  # the server, as the plugin names it
+    assert name in reap(url)
+    assert server.list_databases(name) == []
