@@ -154,8 +154,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "targets":
             return _cmd_targets()
         if args.command == "reap":
-            dropped = reap(_target(args))
+            reaped = reap(_target(args))
+            dropped = reaped.dropped
             print(f"reaped {len(dropped)} database(s) of dead runs" + (f": {', '.join(dropped)}" if dropped else ""))
+            if reaped.skipped:
+                print(f"left alone (no run makes such names): {', '.join(map(repr, reaped.skipped))}")
             return 0
         if args.command == "generate":
             return _cmd_generate(args)
