@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from sqlalchemy import Column, Integer, MetaData, Table, text
 from framework import Run, deploy_data_objects, start_server
 from framework.connect import make_engine
 from framework.errors import ProvisionerUnavailable
-from framework.runs import parse_name, run_id_of, sweep_server
+from framework.runs import lock_key, parse_name, run_id_of, sweep_server
 from framework.servers import Server
 from framework.targets import get_target_config
 
@@ -115,3 +116,65 @@ def test_only_names_a_run_makes_are_candidates(own: Server) -> None:
         session.close()
         for name in lookalikes:
             own.drop_database(name)
+
+
+def _set_idle_timeout(server: Server, seconds: int | None) -> None:
+    """The server's idle-connection timeout (None: back to the default), for new sessions."""
+    assert server.admin_url is not None
+    engine = make_engine(server.admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            if server.engine == "postgresql":
+                value = "DEFAULT" if seconds is None else f"'{seconds}s'"
+                conn.execute(text(f"ALTER SYSTEM SET idle_session_timeout = {value}"))
+                conn.execute(text("SELECT pg_reload_conf()"))
+            else:
+                conn.execute(text(f"SET GLOBAL wait_timeout = {28800 if seconds is None else seconds}"))
+    finally:
+        engine.dispose()
+
+
+def _kill_lock_holder(server: Server, key: str) -> None:
+    """Cut the connection that holds the lock ``key``, as an administrator or a proxy would."""
+    assert server.admin_url is not None
+    engine = make_engine(server.admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            if server.engine == "postgresql":
+                pid = conn.execute(
+                    text(
+                        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                        "AND ((classid::bigint << 32) | objid::bigint) = hashtextextended(:k, 7311)"
+                    ),
+                    {"k": key},
+                ).scalar()
+                assert conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid}).scalar()
+            else:
+                holder = conn.execute(text("SELECT IS_USED_LOCK(:k)"), {"k": key}).scalar()
+                conn.execute(text(f"KILL {int(holder)}"))
+    finally:
+        engine.dispose()
+
+
+def test_a_live_run_keeps_its_claim_past_idle_timeouts(own: Server) -> None:
+    _set_idle_timeout(own, 1)
+    try:
+        with Run(own, reap=False) as run:
+            db = run.create_database("main")
+            time.sleep(3)  # an idle run, between two tests
+            assert not own.lock_is_free(lock_key(run.run_id))
+            assert sweep_server(own, grace=0).dropped == []
+            assert db.name in own.list_databases(db.name or "")
+        assert own.list_databases(db.name or "") == []  # and it ends as usual
+    finally:
+        _set_idle_timeout(own, None)
+
+
+def test_a_run_takes_its_lock_back_when_its_connection_is_cut(own: Server) -> None:
+    with Run(own, reap=False) as run:
+        db = run.create_database("main")
+        _kill_lock_holder(own, lock_key(run.run_id))
+        assert sweep_server(own).dropped == []  # a reaper right then: the run has its lock back within the grace
+        assert not own.lock_is_free(lock_key(run.run_id))
+        assert db.name in own.list_databases(db.name or "")
+    assert own.list_databases(db.name or "") == []
