@@ -163,8 +163,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "deploy" and not args.datakit:
             raise DatakitError("deploy needs a datakit: datakits deploy PATH|NAME --target T (or --list-targets)")
         if args.command == "reap":
-            dropped = reap(_target(args))
+            reaped = reap(_target(args))
+            dropped = reaped.dropped
             print(f"reaped {len(dropped)} database(s) of dead runs" + (f": {', '.join(dropped)}" if dropped else ""))
+            if reaped.skipped:
+                print(f"left alone (no run makes such names): {', '.join(map(repr, reaped.skipped))}")
             return 0
         if args.command == "generate":
             return _cmd_generate(args)

@@ -19,9 +19,11 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import NullPool
+from sqlalchemy.schema import CreateSchema
 
 from .dberrors import driver_message
 from .errors import AuthenticationFailed, TargetError, TargetUnreachable
+from .identifiers import quote_identifier
 from .urls import connect_args, engine_of, safe_url, to_url, with_driver
 
 MYSQL_NAME_LIMIT = 64
@@ -107,7 +109,7 @@ def _sqlite_engine(url: URL, schemas: list[str], options: dict[str, Any]) -> Eng
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         for schema, target in attach.items():
-            cursor.execute(f"ATTACH DATABASE '{target}' AS \"{schema}\"")
+            cursor.execute(f"ATTACH DATABASE ? AS {quote_identifier(engine.dialect, schema)}", (target,))
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
 
@@ -127,10 +129,10 @@ def ensure_schemas(engine: Engine, schemas: Iterable[str | None]) -> None:
     with engine.begin() as conn:
         for schema in named:
             if kind == "postgresql":
-                conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+                conn.execute(CreateSchema(schema, if_not_exists=True))
             else:
                 real = mysql_schema_database(engine.url.database or "", schema)
-                conn.execute(text(f"CREATE DATABASE IF NOT EXISTS `{real}`"))
+                conn.execute(CreateSchema(real, if_not_exists=True))
 
 
 def physical_schema(engine: Engine, schema: str | None) -> str | None:

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from sqlalchemy import Table, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.schema import CreateSchema
 
 from .deploy import DeployResult, Tables, as_tables, check_types, refused
 from .errors import DeployError
@@ -112,7 +113,7 @@ def deploy_in_transaction(tables: Tables, connection: Connection) -> DeployResul
     try:
         with connection.begin_nested():
             for schema in schemas if kind == "postgresql" else []:
-                connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+                connection.execute(CreateSchema(schema, if_not_exists=True))
             table_list[0].metadata.create_all(connection, tables=table_list, checkfirst=True)
     except DBAPIError as exc:
         raise refused(exc, label, table_list) from None

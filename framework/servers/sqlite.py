@@ -10,6 +10,7 @@ import fcntl
 import os
 import sqlite3
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
@@ -63,6 +64,9 @@ class SqliteMemory:
 
     def list_databases(self, prefix: str) -> list[str]:
         return sorted(n for n in self._names if n.startswith(prefix))
+
+    def in_use(self, names: Sequence[str]) -> bool:
+        return True  # only this process can see its memory databases
 
     def hold_lock(self, key: str) -> _FileLock:
         return _FileLock(open(os.devnull))
@@ -119,6 +123,9 @@ class SqliteFiles:
         if not self.root.exists():
             return []
         return sorted(p.stem for p in self.root.glob(f"{prefix}*.db") if "__" not in p.stem)
+
+    def in_use(self, names: Sequence[str]) -> bool:
+        return False  # who has a file open cannot be told; the run's flock says whether it lives
 
     def _lock_path(self, key: str) -> Path:
         return self.root / f"{key}.lock"
