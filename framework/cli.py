@@ -6,6 +6,7 @@
     datakits reap --target T
     datakits load --source URL --datakit NAME --target T [--tables ...] [--batch-id ...] [--workers N]
     datakits generate pagila --scale S --target T [--seed N] [--keep]
+    datakits stack up|trigger|status|down     the local compose stack (framework.stack.command)
 
 A named target is disposable (a database of this run's own, dropped at the end); a URL, or the
 connection flags ``--target-type --host --port --database --user --password``, mean that very
@@ -25,6 +26,7 @@ from .discovery import load_datakit
 from .errors import DatakitError
 from .loading.command import add_load_arguments, run_load
 from .runs import keep_note, open_target, reap, resolve
+from .stack import command as stack_command
 from .targets import TargetConfig, create_custom_target, list_targets
 from .validate import validate_deployment
 
@@ -81,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("--seed", type=int, default=0, help="Random seed: the same seed, the same rows (default 0)")
     generate.add_argument("--keep", action="store_true", help="Keep a disposable database and print its URL")
     _add_target_flags(generate)
+    stack_command.add_arguments(sub.add_parser("stack", help="The local compose stack: PostgreSQL, MariaDB, Airflow"))
     return parser
 
 
@@ -161,6 +164,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_generate(args)
         if args.command == "load":
             return run_load(args, _target(args))
+        if args.command == "stack":
+            return stack_command.run(args)
         return _cmd_deploy(args, validate_only=args.command == "validate")
     except DatakitError as exc:
         print(f"datakits: {exc}", file=sys.stderr)

@@ -14,7 +14,8 @@ usage errors or test errors.
     │   ├── TargetUnreachable    a server that does not answer within the timeout
     │   └── AuthenticationFailed a wrong user or password
     ├── DeployError              DDL that the database refused
-    └── LoadError                a batch that did not load (the target is as it was before it)
+    ├── LoadError                a batch that did not load (the target is as it was before it)
+    └── StackError               the compose stack: no engine, a missing image, a service that is not healthy
 """
 
 from __future__ import annotations
@@ -86,3 +87,7 @@ class LoadError(DatakitError):
         self.key = key
         self.column = column
         super().__init__(message)
+
+
+class StackError(DatakitError):
+    """The local compose stack (``datakits stack``): no engine or image, a service that did not become healthy."""
