@@ -103,7 +103,8 @@ def _warehouse(stack: Stack):  # type: ignore[no-untyped-def]
 
 
 def _fingerprint(stack: Stack) -> dict[str, tuple[int, str]]:
-    """Rows and an md5 of the contents of every table in the warehouse's bronze, silver and gold schemas."""
+    """Rows and an md5 of the contents of every table in the warehouse, each row whole but for
+    ``dk_loaded_at`` (the time its batch was loaded: reloading a batch replaces its rows with equal ones)."""
     engine = _warehouse(stack)
     try:
         with engine.connect() as connection:
@@ -117,7 +118,10 @@ def _fingerprint(stack: Stack) -> dict[str, tuple[int, str]]:
             for schema, table in tables:
                 name = f'"{schema}"."{table}"'
                 rows, digest = connection.execute(
-                    text(f"SELECT count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM {name} t")
+                    text(
+                        f"SELECT count(*), md5(coalesce(string_agg(r, '|' ORDER BY r), '')) FROM "
+                        f"(SELECT (to_jsonb(t) - 'dk_loaded_at')::text AS r FROM {name} t) rows"
+                    )
                 ).one()
                 found[f"{schema}.{table}"] = (rows, digest)
     finally:
