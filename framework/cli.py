@@ -6,6 +6,7 @@
     datakits reap --target T
     datakits load --source URL --datakit NAME --target T [--tables ...] [--batch-id ...] [--workers N]
     datakits generate pagila --scale S --target T [--seed N] [--keep]
+    datakits pipeline pagila --source URL|generate[:SCALE] --target T [--batch-id B] [--workers N]
     datakits stack up|trigger|status|down     the local compose stack (framework.stack.command)
 
 A named target is disposable (a database of this run's own, dropped at the end); a URL, or the
@@ -25,8 +26,9 @@ from .deploy import cleanup_deployment, deploy_data_objects
 from .discovery import load_datakit
 from .errors import DatakitError
 from .loading.command import add_load_arguments, run_load
+from .pipeline_command import register as register_pipeline
 from .runs import keep_note, open_target, reap, resolve
-from .stack import command as stack_command
+from .stack.command import register as register_stack
 from .targets import TargetConfig, create_custom_target, list_targets
 from .validate import validate_deployment
 
@@ -83,7 +85,8 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("--seed", type=int, default=0, help="Random seed: the same seed, the same rows (default 0)")
     generate.add_argument("--keep", action="store_true", help="Keep a disposable database and print its URL")
     _add_target_flags(generate)
-    stack_command.add_arguments(sub.add_parser("stack", help="The local compose stack: PostgreSQL, MariaDB, Airflow"))
+    register_pipeline(sub)
+    register_stack(sub)
     return parser
 
 
@@ -154,6 +157,8 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        if getattr(args, "handler", None) is not None:  # subcommands that live in modules of their own
+            return int(args.handler(args))
         if args.command == "targets":
             return _cmd_targets()
         if args.command == "reap":
@@ -164,8 +169,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_generate(args)
         if args.command == "load":
             return run_load(args, _target(args))
-        if args.command == "stack":
-            return stack_command.run(args)
         return _cmd_deploy(args, validate_only=args.command == "validate")
     except DatakitError as exc:
         print(f"datakits: {exc}", file=sys.stderr)

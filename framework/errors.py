@@ -15,6 +15,7 @@ usage errors or test errors.
     │   └── AuthenticationFailed a wrong user or password
     ├── DeployError              DDL that the database refused
     ├── LoadError                a batch that did not load (the target is as it was before it)
+    ├── PipelineError            a pipeline step that cannot run (no dbt project, a source without its tables, drift)
     └── StackError               the compose stack: no engine, a missing image, a service that is not healthy
 """
 
@@ -86,6 +87,14 @@ class LoadError(DatakitError):
         self.batch_id = batch_id
         self.key = key
         self.column = column
+        super().__init__(message)
+
+
+class PipelineError(DatakitError):
+    """A pipeline step that cannot run or whose output drifted; ``step`` names it."""
+
+    def __init__(self, message: str, step: str | None = None) -> None:
+        self.step = step
         super().__init__(message)
 
 

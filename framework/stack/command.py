@@ -18,6 +18,13 @@ from .compose import Stack
 DAG = "pagila_pipeline"
 
 
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``stack`` to the ``datakits`` command's subcommands."""
+    parser = sub.add_parser("stack", help="The local compose stack: PostgreSQL, MariaDB, Airflow")
+    add_arguments(parser)
+    parser.set_defaults(handler=run)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--project", default="datakits", help="Compose project name (default datakits)")
     parser.add_argument("--env-file", help="The stack's env file (default compose/.env, written at first use)")
