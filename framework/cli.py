@@ -6,6 +6,8 @@
     datakits reap --target T
     datakits load --source URL --datakit NAME --target T [--tables ...] [--batch-id ...] [--workers N]
     datakits generate pagila --scale S --target T [--seed N] [--keep]
+    datakits pipeline pagila --source URL|generate[:SCALE] --target T [--batch-id B] [--workers N]
+    datakits stack up|trigger|status|down     the local compose stack (framework.stack.command)
 
 A named target is disposable (a database of this run's own, dropped at the end); a URL, or the
 connection flags ``--target-type --host --port --database --user --password``, mean that very
@@ -24,8 +26,10 @@ from .deploy import cleanup_deployment, deploy_data_objects
 from .discovery import load_datakit
 from .errors import DatakitError, DeployError
 from .loading.command import add_load_arguments, run_load
+from .pipeline_command import register as register_pipeline
 from .resolve import target_config
 from .runs import keep_note, open_target, reap
+from .stack.command import register as register_stack
 from .targets import TargetConfig, create_custom_target, list_targets
 from .validate import validate_deployment
 
@@ -84,6 +88,8 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("--seed", type=int, default=0, help="Random seed: the same seed, the same rows (default 0)")
     generate.add_argument("--keep", action="store_true", help="Keep a disposable database and print its URL")
     _add_target_flags(generate)
+    register_pipeline(sub)
+    register_stack(sub)
     return parser
 
 
@@ -156,6 +162,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
+        if getattr(args, "handler", None) is not None:  # subcommands that live in modules of their own
+            return int(args.handler(args))
         if args.command == "targets" or args.list_targets:  # --list-targets: the original framework's flag
             return _cmd_targets()
         if args.command is None:

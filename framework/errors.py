@@ -14,7 +14,9 @@ usage errors or test errors.
     │   ├── TargetUnreachable    a server that does not answer within the timeout
     │   └── AuthenticationFailed a wrong user or password
     ├── DeployError              DDL that the database refused
-    └── LoadError                a batch that did not load (the target is as it was before it)
+    ├── LoadError                a batch that did not load (the target is as it was before it)
+    ├── PipelineError            a pipeline step that cannot run (no dbt project, a source without its tables, drift)
+    └── StackError               the compose stack: no engine, a missing image, a service that is not healthy
 """
 
 from __future__ import annotations
@@ -91,3 +93,15 @@ class LoadError(DatakitError):
         self.key = key
         self.column = column
         super().__init__(message)
+
+
+class PipelineError(DatakitError):
+    """A pipeline step that cannot run or whose output drifted; ``step`` names it."""
+
+    def __init__(self, message: str, step: str | None = None) -> None:
+        self.step = step
+        super().__init__(message)
+
+
+class StackError(DatakitError):
+    """The local compose stack (``datakits stack``): no engine or image, a service that did not become healthy."""

@@ -1,0 +1,256 @@
+"""The compose stack as a thing to start, wait for and remove: ``compose/docker-compose.yml`` under a project name.
+
+Runs whichever compose the machine has (``docker compose``, v2, else Debian's ``docker-compose`` 1.29;
+``DATAKITS_COMPOSE`` chooses). Passwords live in an env file that is written once, at first use, and never
+printed. Everything the stack makes carries the label ``datakits.stack`` and compose's project label, so the
+stack's containers, networks and volumes can be counted and, after a killed run, removed: never anything else.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+import shlex
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import StackError
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE_FILE = ROOT / "compose" / "docker-compose.yml"
+LABEL = "datakits.stack"  # on every container, network and volume of the stack (see the compose file)
+PROJECT_LABEL = "com.docker.compose.project"
+SERVICE_LABEL = "com.docker.compose.service"
+IMAGES = ("datakits/postgres:15", "datakits/mariadb:10.11", "datakits/airflow:3.3")
+BUILD = "build them with `bash .ci/docker-images` (as root; nothing is pulled)"
+ONE_SHOT = ("airflow-init",)  # services that run to completion instead of staying up
+PORTS = {
+    "DATAKITS_STACK_POSTGRES_PORT": 15432,
+    "DATAKITS_STACK_MARIADB_PORT": 13306,
+    "DATAKITS_STACK_AIRFLOW_PORT": 18080,
+}
+SECRETS = ("POSTGRES_PASSWORD", "MARIADB_ROOT_PASSWORD", "AIRFLOW_ADMIN_PASSWORD", "AIRFLOW_JWT_SECRET")
+
+
+def compose_command() -> list[str]:
+    """``docker compose`` when the v2 plugin answers, else ``docker-compose``; ``DATAKITS_COMPOSE`` overrides."""
+    chosen = os.environ.get("DATAKITS_COMPOSE")
+    if chosen:
+        return shlex.split(chosen)
+    docker = shutil.which("docker")
+    if docker and _ok([docker, "compose", "version"]):
+        return [docker, "compose"]
+    legacy = shutil.which("docker-compose")
+    if legacy:
+        return [legacy]
+    raise StackError("no compose found: install Docker's compose plugin or Debian's docker-compose (apt)")
+
+
+def engine_reason() -> str | None:
+    """None when a Docker engine answers the ``docker`` client, else why not."""
+    docker = shutil.which("docker")
+    if docker is None:
+        return "no docker client on PATH"
+    try:
+        done = subprocess.run(
+            [docker, "info", "--format", "{{.ServerVersion}}"], capture_output=True, text=True, timeout=20
+        )
+    except subprocess.TimeoutExpired:
+        return "docker info did not answer in 20 s"
+    if done.returncode != 0:
+        return " ".join((done.stderr or done.stdout).split())[:200] or f"docker info exited {done.returncode}"
+    return None
+
+
+def write_env(path: Path, ports: dict[str, int] | None = None) -> bool:
+    """Write the stack's env file (random passwords, the ports) unless it exists; True when written."""
+    if path.exists():
+        return False
+    values = {name: secrets.token_hex(16) for name in SECRETS}
+    values["AIRFLOW_FERNET_KEY"] = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+    values.update({name: str(port) for name, port in {**PORTS, **(ports or {})}.items()})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = "# written by `datakits stack up` at first use; git-ignored; keep it private\n"
+    text += "".join(f"{name}={value}\n" for name, value in values.items())
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as file:
+        file.write(text)
+    return True
+
+
+def read_env(path: Path) -> dict[str, str]:
+    values = {}
+    for line in path.read_text().splitlines():
+        name, sep, value = line.partition("=")
+        if sep and not line.lstrip().startswith("#"):
+            values[name.strip()] = value.strip()
+    return values
+
+
+@dataclass
+class Service:
+    """One container of the stack, as ``docker inspect`` tells it."""
+
+    name: str
+    state: str  # running, exited, ...
+    health: str  # healthy, starting, unhealthy, or "" without a health check
+    exit_code: int
+
+    @property
+    def ready(self) -> bool:
+        if self.name in ONE_SHOT:
+            return self.state == "exited" and self.exit_code == 0
+        return self.state == "running" and self.health in ("healthy", "")
+
+    @property
+    def failed(self) -> bool:
+        if self.name in ONE_SHOT:
+            return self.state == "exited" and self.exit_code != 0
+        return self.health == "unhealthy" or self.state in ("exited", "dead")
+
+    def describe(self) -> str:
+        if self.name in ONE_SHOT and self.state == "exited":
+            return f"{self.name}: exited {self.exit_code}"
+        return f"{self.name}: {self.state}" + (f" ({self.health})" if self.health else "")
+
+
+@dataclass
+class Stack:
+    """The stack of ``compose_file`` under compose project ``project``, its passwords in ``env_file``."""
+
+    project: str = "datakits"
+    env_file: Path = field(default_factory=lambda: ROOT / "compose" / ".env")
+    compose_file: Path = COMPOSE_FILE
+    ports: dict[str, int] = field(default_factory=dict)  # written into a new env file
+
+    def __post_init__(self) -> None:
+        self.env_file = Path(self.env_file)
+
+    # -- compose -------------------------------------------------------------------------------
+    def compose(self, *args: str, timeout: float = 900, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run compose on this stack; a failure is a StackError with compose's last lines."""
+        command = [*compose_command(), "-p", self.project, "--env-file", str(self.env_file)]
+        command += ["-f", str(self.compose_file), *args]
+        environ = {**os.environ, "DOCKER_BUILDKIT": "0"}
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=environ)
+        except subprocess.TimeoutExpired as exc:
+            raise StackError(f"compose {' '.join(args)} did not finish in {timeout:.0f} s") from exc
+        if check and done.returncode != 0:
+            tail = " | ".join((done.stderr or done.stdout).strip().splitlines()[-4:])
+            raise StackError(f"compose {' '.join(args)} failed (exit {done.returncode}): {tail}")
+        return done
+
+    def env(self) -> dict[str, str]:
+        if not self.env_file.exists():
+            raise StackError(f"{self.env_file} does not exist: run `datakits stack up` first")
+        return read_env(self.env_file)
+
+    def port(self, name: str) -> int:
+        """The host port (on 127.0.0.1) of postgres, mariadb or airflow."""
+        key = f"DATAKITS_STACK_{name.upper()}_PORT"
+        return int(self.env().get(key, PORTS[key]))
+
+    def check_ready_to_start(self) -> None:
+        reason = engine_reason()
+        if reason is not None:
+            raise StackError(
+                f"the stack needs a Docker engine and none answers ({reason}); start one (see docs/stack.md)"
+            )
+        missing = [image for image in IMAGES if not _ok(["docker", "image", "inspect", image])]
+        if missing:
+            raise StackError(
+                f"the stack needs the image(s) {', '.join(missing)}, which the engine does not have: {BUILD}"
+            )
+
+    def up(self, timeout: float = 900) -> float:
+        """Start the stack (env file written at first use) and wait until every service is healthy; seconds."""
+        self.check_ready_to_start()
+        write_env(self.env_file, self.ports)
+        started = time.monotonic()
+        self.compose("up", "-d", "--no-build", timeout=timeout, check=False)  # its error is in the services' states
+        self.wait_healthy(timeout=max(timeout - (time.monotonic() - started), 30))
+        return time.monotonic() - started
+
+    def down(self, volumes: bool = False, timeout: float = 300) -> None:
+        """Stop and remove the stack's containers and network; with ``volumes``, its data too."""
+        self.compose("down", "--remove-orphans", *(["-v"] if volumes else []), timeout=timeout)
+
+    # -- state ---------------------------------------------------------------------------------
+    def services(self) -> list[Service]:
+        ids = self.resources()["containers"]
+        if not ids:
+            return []
+        done = subprocess.run(["docker", "inspect", *ids], capture_output=True, text=True, timeout=60)
+        found = []
+        for item in json.loads(done.stdout or "[]"):
+            state = item["State"]
+            found.append(
+                Service(
+                    name=item["Config"]["Labels"].get(SERVICE_LABEL, item["Name"].lstrip("/")),
+                    state=state["Status"],
+                    health=(state.get("Health") or {}).get("Status", ""),
+                    exit_code=int(state.get("ExitCode", 0)),
+                )
+            )
+        return sorted(found, key=lambda service: service.name)
+
+    def wait_healthy(self, timeout: float = 600, poll: float = 1.0) -> list[Service]:
+        """Wait until every service is healthy (one-shot ones exited 0); a failed one stops the wait."""
+        deadline = time.monotonic() + timeout
+        services: list[Service] = []
+        while time.monotonic() < deadline:
+            services = self.services()
+            failed = [service for service in services if service.failed]
+            if failed:
+                raise StackError(f"{failed[0].describe()}; its last lines: {self.logs(failed[0].name)}")
+            if services and all(service.ready for service in services):
+                return services
+            time.sleep(poll)
+        waiting = ", ".join(service.describe() for service in services if not service.ready) or "no container"
+        raise StackError(f"the stack was not healthy after {timeout:.0f} s: {waiting}")
+
+    def logs(self, service: str, lines: int = 5) -> str:
+        done = self.compose("logs", "--no-color", "--tail", str(lines), service, check=False, timeout=60)
+        return " | ".join(line.split("|", 1)[-1].strip() for line in done.stdout.strip().splitlines()[-lines:])
+
+    def resources(self) -> dict[str, list[str]]:
+        """The ids/names of the stack's containers (running or not), networks and volumes, by label."""
+        filters = ["--filter", f"label={PROJECT_LABEL}={self.project}", "--filter", f"label={LABEL}"]
+        found = {}
+        for kind, command in (
+            ("containers", ["docker", "ps", "-a", "-q", "--no-trunc", *filters]),
+            ("networks", ["docker", "network", "ls", "-q", *filters]),
+            ("volumes", ["docker", "volume", "ls", "-q", *filters]),
+        ):
+            done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+            if done.returncode != 0:
+                raise StackError(f"{' '.join(command[:3])} failed: {done.stderr.strip()[:200]}")
+            found[kind] = done.stdout.split()
+        return found
+
+    def remove_leftovers(self) -> dict[str, list[str]]:
+        """Remove what a killed run left of this project (only what carries both labels); what was removed.
+
+        Works without the env file (compose itself would refuse without the passwords)."""
+        left = self.resources()
+        for kind, command in (
+            ("containers", ["docker", "rm", "-f", "-v"]),
+            ("networks", ["docker", "network", "rm"]),
+            ("volumes", ["docker", "volume", "rm", "-f"]),
+        ):
+            if left[kind]:
+                subprocess.run([*command, *left[kind]], capture_output=True, text=True, timeout=300)
+        return left
+
+
+def _ok(command: list[str]) -> bool:
+    try:
+        return subprocess.run(command, capture_output=True, timeout=30).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
