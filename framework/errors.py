@@ -14,7 +14,8 @@ usage errors or test errors.
     │   ├── TargetUnreachable    a server that does not answer within the timeout
     │   └── AuthenticationFailed a wrong user or password
     ├── DeployError              DDL that the database refused
-    └── LoadError                a batch that did not load (the target is as it was before it)
+    ├── LoadError                a batch that did not load (the target is as it was before it)
+    └── DbtError                 a dbt project that is missing or broken, or a dbt run with failing nodes
 """
 
 from __future__ import annotations
@@ -85,4 +86,13 @@ class LoadError(DatakitError):
         self.batch_id = batch_id
         self.key = key
         self.column = column
+        super().__init__(message)
+
+
+class DbtError(DatakitError):
+    """A dbt project that cannot run, or a dbt invocation whose nodes failed (named, with dbt's error)."""
+
+    def __init__(self, message: str, failures: dict[str, str] | None = None, result: object | None = None) -> None:
+        self.failures = dict(failures or {})  # node unique id -> dbt's message
+        self.result = result  # the DbtResult, when dbt ran
         super().__init__(message)

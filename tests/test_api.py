@@ -50,6 +50,10 @@ PUBLIC = {
     "LoadError",
     "LoadResult",
     "load_datakit_tables",
+    "DbtError",
+    "DbtNode",
+    "DbtResult",
+    "run_dbt",
 }
 
 
