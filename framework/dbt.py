@@ -218,8 +218,31 @@ def _password(password: str | None) -> Iterator[None]:
 
 
 def _one_line(text: str, limit: int = 400) -> str:
-    line = " ".join(str(text).split())
+    line = " ".join(_condense(str(text)).split())
     return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def _condense(message: str) -> str:
+    """dbt's message without its macro call stack, a contract's mismatch table as a sentence."""
+    kept: list[str] = []
+    header: list[str] | None = None
+    for raw in message.splitlines():
+        line = raw.strip()
+        if line.startswith("> ") or line.startswith("Please ensure the name, data_type"):
+            continue
+        if line.startswith("|") and line.endswith("|"):
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            if header is None:
+                header = cells
+            elif not all(set(c) <= {"-"} for c in cells):
+                row = dict(zip(header, cells, strict=False))
+                kept.append(
+                    f"{row.get('column_name')}: {row.get('definition_type') or 'missing'} in the model, "
+                    f"{row.get('contract_type') or 'missing'} in the contract ({row.get('mismatch_reason')});"
+                )
+            continue
+        kept.append(line)
+    return " ".join(kept).rstrip(";")
 
 
 def _in_process(cli: list[str], password: str | None) -> str | None:
