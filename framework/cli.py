@@ -8,6 +8,7 @@
     datakits generate pagila --scale S --target T [--seed N] [--keep]
     datakits pipeline pagila --source URL|generate[:SCALE] --target T [--batch-id B] [--workers N]
     datakits stack up|trigger|status|down     the local compose stack (framework.stack.command)
+    datakits dags check [FOLDER]
 
 A named target is disposable (a database of this run's own, dropped at the end); a URL, or the
 connection flags ``--target-type --host --port --database --user --password``, mean that very
@@ -22,6 +23,7 @@ import sys
 import time
 from collections.abc import Sequence
 
+from .dags_check import register as register_dags
 from .deploy import cleanup_deployment, deploy_data_objects
 from .discovery import load_datakit
 from .errors import DatakitError, DeployError
@@ -90,6 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_target_flags(generate)
     register_pipeline(sub)
     register_stack(sub)
+    register_dags(sub)
     return parser
 
 

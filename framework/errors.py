@@ -15,6 +15,7 @@ usage errors or test errors.
     │   └── AuthenticationFailed a wrong user or password
     ├── DeployError              DDL that the database refused
     ├── LoadError                a batch that did not load (the target is as it was before it)
+    ├── DbtError                 a dbt project that is missing or broken, or a dbt run with failing nodes
     ├── PipelineError            a pipeline step that cannot run (no dbt project, a source without its tables, drift)
     └── StackError               the compose stack: no engine, a missing image, a service that is not healthy
 """
@@ -105,3 +106,12 @@ class PipelineError(DatakitError):
 
 class StackError(DatakitError):
     """The local compose stack (``datakits stack``): no engine or image, a service that did not become healthy."""
+
+
+class DbtError(DatakitError):
+    """A dbt project that cannot run, or a dbt invocation whose nodes failed (named, with dbt's error)."""
+
+    def __init__(self, message: str, failures: dict[str, str] | None = None, result: object | None = None) -> None:
+        self.failures = dict(failures or {})  # node unique id -> dbt's message
+        self.result = result  # the DbtResult, when dbt ran
+        super().__init__(message)
