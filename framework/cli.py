@@ -6,6 +6,7 @@
     datakits reap --target T
     datakits load --source URL --datakit NAME --target T [--tables ...] [--batch-id ...] [--workers N]
     datakits generate pagila --scale S --target T [--seed N] [--keep]
+    datakits dbt sources|contracts|build ...   (framework.dbt_command)
 
 A named target is disposable (a database of this run's own, dropped at the end); a URL, or the
 connection flags ``--target-type --host --port --database --user --password``, mean that very
@@ -20,6 +21,7 @@ import sys
 import time
 from collections.abc import Sequence
 
+from . import dbt_command
 from .deploy import cleanup_deployment, deploy_data_objects
 from .discovery import load_datakit
 from .errors import DatakitError
@@ -81,6 +83,9 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("--seed", type=int, default=0, help="Random seed: the same seed, the same rows (default 0)")
     generate.add_argument("--keep", action="store_true", help="Keep a disposable database and print its URL")
     _add_target_flags(generate)
+    dbt_command.add_arguments(
+        sub.add_parser("dbt", help="dbt sources and contracts from datakits; dbt build"), _add_target_flags
+    )
     return parser
 
 
@@ -161,6 +166,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_generate(args)
         if args.command == "load":
             return run_load(args, _target(args))
+        if args.command == "dbt":
+            return dbt_command.run(args, _target)
         return _cmd_deploy(args, validate_only=args.command == "validate")
     except DatakitError as exc:
         print(f"datakits: {exc}", file=sys.stderr)
