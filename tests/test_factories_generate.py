@@ -242,7 +242,7 @@ def test_generators_register_through_an_entry_point() -> None:
 
     assert load_generator("pagila") is generate_pagila  # pyproject's datakits.generators entry point
     assert "pagila" in installed_generators()
-    with pytest.raises(DatakitError, match="no generator named 'nope' .*pagila"):
+    with pytest.raises(DatakitError, match=r"no generator named 'nope' .*pagila"):
         load_generator("nope")
 
 
