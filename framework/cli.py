@@ -19,7 +19,6 @@ database. Errors are one line on stderr and exit status 2 (bad input) or 1 (drif
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 import time
 from collections.abc import Sequence
@@ -29,6 +28,7 @@ from . import dbt_command
 from .deploy import cleanup_deployment, deploy_data_objects
 from .discovery import load_datakit
 from .errors import DatakitError, DeployError
+from .generators import installed_generators, load_generator
 from .loading.command import add_load_arguments, run_load
 from .pipeline_command import register as register_pipeline
 from .resolve import target_config
@@ -87,7 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     add_load_arguments(load)
     _add_target_flags(load)
     generate = sub.add_parser("generate", help="Fill a database with generated data (Pagila at any scale)")
-    generate.add_argument("dataset", choices=sorted(GENERATORS), help="What to generate")
+    generate.add_argument("dataset", choices=sorted(installed_generators()), help="What to generate")
     generate.add_argument("--scale", type=float, default=1.0, help="Times the real row counts (default 1)")
     generate.add_argument("--seed", type=int, default=0, help="Random seed: the same seed, the same rows (default 0)")
     generate.add_argument("--keep", action="store_true", help="Keep a disposable database and print its URL")
@@ -139,14 +139,9 @@ def _cmd_deploy(args: argparse.Namespace, validate_only: bool = False) -> int:
     return status
 
 
-#: ``datakits generate`` data sets: name -> "module:function(target, scale=, seed=, progress=)".
-GENERATORS = {"pagila": "datakits.pagila_source.generate:generate_pagila"}
-
-
 def _cmd_generate(args: argparse.Namespace) -> int:
     """Generate into a URL (that database) or a named target (a disposable database: --keep to keep it)."""
-    module, function = GENERATORS[args.dataset].split(":")
-    generate = getattr(importlib.import_module(module), function)
+    generate = load_generator(args.dataset)  # registered through the datakits.generators entry point
     config = _target(args)
     with open_target(config, keep=args.keep) as database:
         where = f"{config.name} ({database.safe_url})" if config.disposable else database.safe_url

@@ -27,7 +27,6 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeAlias
@@ -53,6 +52,7 @@ from .loading.plan import (
     make_plan,
     schemas_of,
 )
+from .loading.result import LoadResult
 from .loading.source import SourceStream, count_rows
 from .progress import Progress
 from .resolve import Target, resolve_target
@@ -72,33 +72,6 @@ __all__ = [
 Endpoint: TypeAlias = Target  # the library's one meaning of a target argument (framework.resolve)
 DEFAULT_BATCH_SIZE = 5_000
 BATCH_ID_LIMIT = 64  # dk_batch_id is VARCHAR(64)
-
-
-@dataclass
-class LoadResult:
-    """What loading one table did. ``error`` is set (and nothing was written) when it failed."""
-
-    table: str
-    source: str
-    batch_id: str
-    rows_read: int = 0
-    rows_written: int = 0
-    rows_replaced: int = 0
-    seconds: float = 0.0
-    error: str | None = None
-
-    @property
-    def success(self) -> bool:
-        return self.error is None
-
-    @property
-    def rows_dropped(self) -> int:
-        """Rows the transform dropped (returned ``None`` for)."""
-        return self.rows_read - self.rows_written
-
-    @property
-    def rows_per_second(self) -> float:
-        return self.rows_read / self.seconds if self.seconds > 0 else 0.0
 
 
 def new_batch_id() -> str:

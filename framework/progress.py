@@ -12,10 +12,9 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol, TextIO
+from typing import Protocol, TextIO
 
-if TYPE_CHECKING:
-    from .loader import LoadResult
+from .loading.result import LoadResult
 
 __all__ = ["Progress", "ProgressBoard", "format_summary"]
 

@@ -216,7 +216,7 @@ def open_target(target: str | URL | TargetConfig, label: str = "main", keep: boo
 
 def keep_note(config: TargetConfig, database: Database) -> str:
     """What became of a database opened with ``keep=True``, for the user (password hidden)."""
-    if config.provisioner in ("local", "file"):
+    if config.outlives_run:
         return f"kept: {database.safe_url} (password hidden); it is yours now: drop it when you are done"
     return f"not kept: the {config.provisioner} server of {config.name} goes away with this command"
 

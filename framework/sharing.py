@@ -38,7 +38,6 @@ from .targets import TargetConfig
 
 WORKDIR_PREFIX = "datakits-run-"
 TEMPLATE_WAIT = 600.0  # seconds a process waits for another to make what the run shares
-_PER_PROCESS = "memory"  # SQLite in memory: every process has its own databases and nothing to share
 
 
 class ServerSource(Protocol):
@@ -99,7 +98,7 @@ class RunHost:
     def start(self, targets: Iterable[TargetConfig]) -> None:
         """Start the servers the other processes will share (failures are kept, not raised)."""
         for target in targets:
-            if target.provisioner != _PER_PROCESS:
+            if not target.per_process:
                 with contextlib.suppress(TargetError):
                     self.server(target)
 
@@ -167,7 +166,7 @@ class RunGuest:
         from .servers import server_for_url
         from .servers.sqlite import SqliteFiles, SqliteMemory
 
-        if target.provisioner == _PER_PROCESS:
+        if target.per_process:
             return SqliteMemory(target.name)
         info = self._servers.get(target.name) or {}
         if info.get("error"):

@@ -24,6 +24,30 @@ DEFAULT_MYSQL_IMAGE = "datakits/mariadb:10.11"  # built locally: bash .ci/docker
 
 
 @dataclass(frozen=True)
+class Provisioner:
+    """What a provisioner's databases are like, as facts rather than name compares."""
+
+    name: str
+    per_process: bool = False  # private to the process that made them (SQLite in memory): nothing to share
+    outlives_run: bool = False  # a kept database stays after the run (an existing server, a temp file)
+    makes_databases: bool = True  # False for a URL: that very database, never created or dropped
+
+
+PROVISIONERS = {
+    p.name: p
+    for p in [
+        Provisioner("memory", per_process=True),
+        Provisioner("file", outlives_run=True),
+        Provisioner("embedded"),
+        Provisioner("local", outlives_run=True),
+        Provisioner("process"),
+        Provisioner("container"),
+        Provisioner("url", outlives_run=True, makes_databases=False),
+    ]
+}
+
+
+@dataclass(frozen=True)
 class TargetConfig:
     """What a target is: its engine, how its databases come to exist, and what it needs."""
 
@@ -37,7 +61,17 @@ class TargetConfig:
     @property
     def disposable(self) -> bool:
         """True when the library creates (and drops) the databases itself."""
-        return self.provisioner != "url"
+        return PROVISIONERS[self.provisioner].makes_databases
+
+    @property
+    def per_process(self) -> bool:
+        """True when each process has databases of its own there (nothing to share between processes)."""
+        return PROVISIONERS[self.provisioner].per_process
+
+    @property
+    def outlives_run(self) -> bool:
+        """True when a kept database stays after the run (else its server goes away with the run)."""
+        return PROVISIONERS[self.provisioner].outlives_run
 
     @property
     def safe_url(self) -> str | None:

@@ -175,7 +175,7 @@ class Workspace:
         label = f"t{slot.index}_tpl"
         if slot.config.engine == "mysql":
             return None
-        if slot.config.provisioner == "memory":  # private to this process: deploy our own
+        if slot.config.per_process:  # private to this process: deploy our own
             template = slot.run.create_database(label)
             for kit in self.datakits:
                 _deploy(kit, template)

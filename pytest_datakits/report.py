@@ -9,8 +9,6 @@ import pytest
 
 from .state import PluginState, TargetStats
 
-OUTLIVES_RUN = ("local", "file")  # provisioners whose databases can outlive the run
-
 
 def header(state: PluginState) -> list[str]:
     settings = state.settings
@@ -55,7 +53,7 @@ def summary(state: PluginState) -> list[str]:
     if state.settings.keep and state.host is not None:
         kept = state.host.databases()
         for target in targets:
-            if target.provisioner in OUTLIVES_RUN:
+            if target.outlives_run:
                 lines.extend(f"kept: {url}" for url in kept.get(target.name, []))
             elif target.name in kept or target.name in state.stats:
                 lines.append(f"not kept: the {target.provisioner} databases of {target.name} end with this run")

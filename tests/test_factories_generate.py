@@ -237,6 +237,15 @@ def test_cli_generate_into_a_url(database: Database, capsys: pytest.CaptureFixtu
     assert "scale must be a number above 0" in capsys.readouterr().err
 
 
+def test_generators_register_through_an_entry_point() -> None:
+    from framework.generators import installed_generators, load_generator
+
+    assert load_generator("pagila") is generate_pagila  # pyproject's datakits.generators entry point
+    assert "pagila" in installed_generators()
+    with pytest.raises(DatakitError, match=r"no generator named 'nope' .*pagila"):
+        load_generator("nope")
+
+
 def test_factories_on_the_real_pagila(pagila_database: Database) -> None:
     """The factories write into the real Pagila too (its partitioned payment table included)."""
     engine = pagila_database.engine()

@@ -2,6 +2,7 @@
 
     canonical.py   the canonical line of a row and its record hash (the same on every engine)
     plan.py        how one table loads: checks, the source statement, the transform, errors
+    result.py      LoadResult: what loading one table did (shared by the loader and the progress board)
     source.py      a server-side cursor, read in chunks
     postgres.py    COPY FROM STDIN, streamed, with a per-table generated encoder
     mysql.py       multi-row INSERTs (PyMySQL's executemany)

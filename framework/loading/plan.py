@@ -11,7 +11,7 @@ import operator
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import Any, TypeAlias
 
 from sqlalchemy import Column, Table, select
 from sqlalchemy.sql import Select
@@ -20,11 +20,9 @@ from sqlmodel import SQLModel
 from ..dberrors import driver_message
 from ..errors import LoadError
 from ..mixins import LINEAGE_COLUMNS
+from ..progress import Progress
 from .canonical import business_columns
 from .common import RowChunks
-
-if TYPE_CHECKING:
-    from ..progress import Progress
 
 __all__ = [
     "LoadError",
