@@ -26,6 +26,7 @@ from .errors import DatakitError
 from .loading.command import add_load_arguments, run_load
 from .runs import keep_note, open_target, reap, resolve
 from .targets import TargetConfig, create_custom_target, list_targets
+from .urls import safe_text
 from .validate import validate_deployment
 
 
@@ -166,7 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_load(args, _target(args))
         return _cmd_deploy(args, validate_only=args.command == "validate")
     except DatakitError as exc:
-        print(f"datakits: {exc}", file=sys.stderr)
+        print(f"datakits: {safe_text(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("datakits: interrupted; databases of this run were dropped", file=sys.stderr)

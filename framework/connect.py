@@ -23,7 +23,7 @@ from sqlalchemy.schema import CreateSchema
 
 from .errors import AuthenticationFailed, TargetError, TargetUnreachable
 from .identifiers import quote_identifier
-from .urls import connect_args, engine_of, safe_url, to_url, with_driver
+from .urls import HIDDEN, connect_args, engine_of, safe_url, secrets_of, to_url, with_driver
 
 MYSQL_NAME_LIMIT = 64
 _AUTH_MARKERS = ("password authentication failed", "access denied", "authentication failed", "no password")
@@ -155,6 +155,8 @@ def connection_error(exc: BaseException, url: URL, label: str | None = None) -> 
     where = shown if not label or label == shown else f"{label} ({shown})"
     original = getattr(exc, "orig", exc)
     detail = " ".join(str(original).split()) or type(original).__name__
+    for secret in secrets_of(url):
+        detail = detail.replace(secret, HIDDEN)
     if any(marker in detail.lower() for marker in _AUTH_MARKERS):
         return AuthenticationFailed(f"{where}: the server refused the user or password; check the credentials", label)
     return TargetUnreachable(f"{where}: cannot connect: {detail}", label)

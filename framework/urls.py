@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import unquote
 
@@ -9,6 +10,10 @@ from sqlalchemy.engine import URL, make_url
 
 ENGINES = ("sqlite", "postgresql", "mysql")
 CONNECT_TIMEOUT = 5  # seconds: an unreachable server is an error, never a hang
+HIDDEN = "***"
+SECRET_KEYS = ("password", "passwd", "pwd", "sslpassword")  # query-string keys that hold a password
+_USERINFO = re.compile(r"(://[^/?#@\s]*?:)[^/?#\s]*@")
+_QUERY_SECRET = re.compile(r"([?&;](?:" + "|".join(SECRET_KEYS) + r")=)[^&#\s'\":,)]*", re.IGNORECASE)
 
 
 def to_url(url: str | URL) -> URL:
@@ -16,11 +21,28 @@ def to_url(url: str | URL) -> URL:
 
 
 def safe_url(url: str | URL) -> str:
-    """The URL as text with the password replaced by ``***``."""
+    """The URL as text with the password replaced by ``***``, in the query string too."""
     parsed = to_url(url)
     if parsed.get_backend_name() == "sqlite":  # show file paths and memory names as they are
         return f"{parsed.drivername}:///{parsed.database or ''}"
+    secrets = {key: HIDDEN for key in parsed.query if key.lower() in SECRET_KEYS}
+    if secrets:
+        parsed = parsed.update_query_dict(secrets)
     return unquote(parsed.render_as_string(hide_password=True))
+
+
+def safe_text(text: str) -> str:
+    """``text`` with every URL password in it (``user:password@``, ``?password=``) shown as ``***``.
+
+    For text that may not parse as a URL at all (a user's typo, a driver's message)."""
+    return _QUERY_SECRET.sub(rf"\1{HIDDEN}", _USERINFO.sub(rf"\1{HIDDEN}@", text))
+
+
+def secrets_of(url: URL) -> list[str]:
+    """The passwords a URL carries (to scrub them from a driver's message)."""
+    found = [url.password] if url.password else []
+    found += [str(v) for k, v in url.query.items() if k.lower() in SECRET_KEYS and v]
+    return [str(s) for s in found]
 
 
 def engine_of(url: str | URL) -> str:

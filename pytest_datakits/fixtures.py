@@ -20,6 +20,7 @@ from sqlmodel import Session
 from framework.deploy import DeployResult
 from framework.discovery import Datakit
 from framework.errors import DatakitError
+from framework.urls import safe_text
 from framework.workspace import ProvisionedTarget, TestDatabase, Workspace
 
 from . import markers
@@ -31,7 +32,7 @@ _MARK = pytest.StashKey[markers.DatakitMark]()
 
 def _error(exc: DatakitError) -> NoReturn:
     """The test errors with the library's one-line message (call it outside the except block)."""
-    pytest.fail(str(exc), pytrace=False)
+    pytest.fail(safe_text(str(exc)), pytrace=False)
 
 
 @pytest.fixture(scope="session")
