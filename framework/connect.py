@@ -82,11 +82,20 @@ def make_engine(url: str | URL, schemas: Iterable[str | None] = (), **kwargs: ob
     if engine_kind == "sqlite":
         return _sqlite_engine(parsed, named, options)
     engine = create_engine(parsed, **options)
+    if engine_kind == "mysql":
+        event.listen(engine, "connect", _lift_handshake_timeouts)
     if engine_kind == "mysql" and named:
         base = parsed.database or ""
         mapping: dict[str | None, str | None] = {s: mysql_schema_database(base, s) for s in named}
         engine = engine.execution_options(schema_translate_map=mapping)
     return engine
+
+
+def _lift_handshake_timeouts(dbapi_connection: Any, _record: Any) -> None:
+    """Connected: a query may take as long as it takes (PyMySQL has no public setter for this)."""
+    if hasattr(dbapi_connection, "_read_timeout") and hasattr(dbapi_connection, "_write_timeout"):
+        dbapi_connection._read_timeout = None
+        dbapi_connection._write_timeout = None
 
 
 def _sqlite_engine(url: URL, schemas: list[str], options: dict[str, Any]) -> Engine:

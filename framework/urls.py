@@ -65,11 +65,32 @@ def with_driver(url: URL) -> URL:
 
 
 def connect_args(url: URL) -> dict[str, Any]:
+    """The driver's arguments: every wait of a connection's start bounded by ``CONNECT_TIMEOUT``.
+
+    PostgreSQL (libpq): ``connect_timeout`` bounds each attempt; TCP keepalives and
+    ``tcp_user_timeout`` notice a server that went away under an open connection. MySQL
+    (PyMySQL): ``connect_timeout`` bounds the TCP connect only, so the read and write timeouts
+    bound the handshake too (something that is not MySQL, or a server that never greets);
+    ``framework.connect`` lifts them once connected, so a long query is not cut short.
+    """
     engine = engine_of(url)
     if engine == "postgresql":
-        return {"connect_timeout": CONNECT_TIMEOUT}
+        return {
+            "connect_timeout": CONNECT_TIMEOUT,
+            "keepalives": 1,
+            "keepalives_idle": 10,
+            "keepalives_interval": 5,
+            "keepalives_count": 3,
+            "tcp_user_timeout": 30_000,  # milliseconds
+        }
     if engine == "mysql":
         # Pagila's ids start at 0: an explicit 0 must stay 0, not become the next auto-increment value
         mode = "SET SESSION sql_mode = CONCAT(@@sql_mode, ',NO_AUTO_VALUE_ON_ZERO')"
-        return {"connect_timeout": CONNECT_TIMEOUT, "local_infile": True, "init_command": mode}
+        return {
+            "connect_timeout": CONNECT_TIMEOUT,
+            "read_timeout": CONNECT_TIMEOUT,
+            "write_timeout": CONNECT_TIMEOUT,
+            "local_infile": True,
+            "init_command": mode,
+        }
     return {}
