@@ -190,6 +190,7 @@ class Workspace:
                 if not marker.exists():  # the first process of the run to get here deploys it
                     error = None
                     try:
+                        server.drop_database(name)  # half made by a process killed while it deployed
                         template = Database(server.create_database(name), name=name)
                         for kit in self.datakits:
                             _deploy(kit, template)
