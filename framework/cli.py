@@ -35,6 +35,7 @@ from .resolve import target_config
 from .runs import keep_note, open_target, reap
 from .stack.command import register as register_stack
 from .targets import TargetConfig, create_custom_target, list_targets
+from .urls import safe_text
 from .validate import validate_deployment
 
 
@@ -188,7 +189,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return dbt_command.run(args, _target)
         return _cmd_deploy(args, validate_only=args.command == "validate")
     except DatakitError as exc:
-        print(f"datakits: {exc}", file=sys.stderr)
+        print(f"datakits: {safe_text(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("datakits: interrupted; databases of this run were dropped", file=sys.stderr)

@@ -24,7 +24,7 @@ from sqlalchemy.schema import CreateSchema
 from .dberrors import driver_message
 from .errors import AuthenticationFailed, TargetError, TargetUnreachable
 from .identifiers import quote_identifier
-from .urls import connect_args, engine_of, safe_url, to_url, with_driver
+from .urls import HIDDEN, connect_args, engine_of, safe_url, secrets_of, to_url, with_driver
 
 MYSQL_NAME_LIMIT = 64
 _AUTH_MARKERS = ("password authentication failed", "access denied", "authentication failed", "no password")
@@ -83,11 +83,20 @@ def make_engine(url: str | URL, schemas: Iterable[str | None] = (), **kwargs: ob
     if engine_kind == "sqlite":
         return _sqlite_engine(parsed, named, options)
     engine = create_engine(parsed, **options)
+    if engine_kind == "mysql":
+        event.listen(engine, "connect", _lift_handshake_timeouts)
     if engine_kind == "mysql" and named:
         base = parsed.database or ""
         mapping: dict[str | None, str | None] = {s: mysql_schema_database(base, s) for s in named}
         engine = engine.execution_options(schema_translate_map=mapping)
     return engine
+
+
+def _lift_handshake_timeouts(dbapi_connection: Any, _record: Any) -> None:
+    """Connected: a query may take as long as it takes (PyMySQL has no public setter for this)."""
+    if hasattr(dbapi_connection, "_read_timeout") and hasattr(dbapi_connection, "_write_timeout"):
+        dbapi_connection._read_timeout = None
+        dbapi_connection._write_timeout = None
 
 
 def _sqlite_engine(url: URL, schemas: list[str], options: dict[str, Any]) -> Engine:
@@ -155,6 +164,8 @@ def connection_error(exc: BaseException, url: URL, label: str | None = None) -> 
     shown = safe_url(url)
     where = shown if not label or label == shown else f"{label} ({shown})"
     detail = driver_message(exc)
+    for secret in secrets_of(url):
+        detail = detail.replace(secret, HIDDEN)
     if any(marker in detail.lower() for marker in _AUTH_MARKERS):
         return AuthenticationFailed(f"{where}: the server refused the user or password; check the credentials", label)
     return TargetUnreachable(f"{where}: cannot connect: {detail}", label)

@@ -74,6 +74,9 @@ class Database:
     name: str | None = None
     run: Run | None = field(default=None, repr=False)
 
+    def __repr__(self) -> str:  # the URL's own repr would show a password in its query string
+        return f"Database(url={self.safe_url!r}, name={self.name!r})"
+
     @property
     def engine_name(self) -> str:
         return engine_of(self.url)

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from .errors import UnknownTarget
-from .urls import ENGINES, engine_of, safe_url, to_url, with_driver
+from .urls import ENGINES, engine_of, safe_text, safe_url, to_url, with_driver
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 DEFAULT_MYSQL_URL = "mysql+pymysql://root@127.0.0.1:3306/test"
@@ -77,6 +78,10 @@ class TargetConfig:
     def safe_url(self) -> str | None:
         return safe_url(self.url) if self.url else None
 
+    def __repr__(self) -> str:  # the dataclass's own would show the URL's password
+        fields = f"name={self.name!r}, engine={self.engine!r}, provisioner={self.provisioner!r}"
+        return f"TargetConfig({fields}, url={self.safe_url!r})"
+
     def describe(self) -> str:
         where = f" {self.safe_url}" if self.url else ""
         return f"{self.name} ({self.engine}, {self.provisioner}{where})"
@@ -137,7 +142,8 @@ def get_target_config(name: str) -> TargetConfig:
         return named[name]
     if "://" in name:
         return url_target(name)
-    raise UnknownTarget(f"unknown target {name!r}; use one of {', '.join(named)} or a SQLAlchemy URL", target=name)
+    shown = safe_text(name)
+    raise UnknownTarget(f"unknown target {shown!r}; use one of {', '.join(named)} or a SQLAlchemy URL", target=shown)
 
 
 def get_ci_target() -> TargetConfig:
@@ -163,11 +169,20 @@ def get_integration_target() -> TargetConfig:
 
 def url_target(url: str | URL, name: str | None = None) -> TargetConfig:
     """A target that is the very database at ``url``."""
-    parsed = with_driver(to_url(url))
+    try:
+        parsed = with_driver(to_url(url))
+    except (ArgumentError, ValueError) as exc:  # not a URL at all, or a port that is not a number
+        shown = safe_text(str(url))
+        reason = safe_text(" ".join(str(exc).split()))
+        raise UnknownTarget(f"{shown!r} is not a valid database URL ({reason})", target=shown) from None
     try:
         engine = engine_of(parsed)
+        parsed.get_dialect()
     except ValueError as exc:
         raise UnknownTarget(str(exc), target=safe_url(parsed)) from None
+    except NoSuchModuleError:
+        message = f"{safe_url(parsed)}: no SQLAlchemy driver {parsed.drivername!r} is installed; leave the driver out"
+        raise UnknownTarget(message, target=safe_url(parsed)) from None
     text = parsed.render_as_string(hide_password=False)
     return TargetConfig(name or safe_url(parsed), engine, "url", "the database at this URL", url=text)
 

@@ -183,6 +183,7 @@ class Workspace:
         name = slot.run.database_name(label)
 
         def deploy_template() -> None:
+            server.drop_database(name)  # half made by a process killed while it deployed
             template = Database(server.create_database(name), name=name)
             for kit in self.datakits:
                 _deploy(kit, template)

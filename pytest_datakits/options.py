@@ -14,7 +14,7 @@ import pytest
 from framework.discovery import Datakit, load_datakit
 from framework.errors import DatakitError, UnknownTarget
 from framework.targets import TargetConfig, get_target_config, server_target, target_names
-from framework.urls import to_url
+from framework.urls import safe_text, to_url
 
 TARGET_ENV = "DATAKITS_TARGET"
 DEFAULT_TARGET = "sqlite_memory"
@@ -117,16 +117,18 @@ def plugin_target(value: str, source: str = "--datakit-target") -> TargetConfig:
     """A target for the plugin: a named target, or a server URL on which the run makes databases."""
     try:
         config = get_target_config(value)
-    except UnknownTarget:
+    except UnknownTarget as exc:
         allowed = ", ".join(target_names())
+        why = f"{exc}; " if "://" in value else ""  # what is wrong with the URL
         raise pytest.UsageError(
-            f"{source}: unknown target {value!r}; use one of {allowed}, or a postgresql:// or mysql:// server URL"
+            f"{source}: unknown target {safe_text(value)!r}; {why}use one of {allowed}, "
+            "or a postgresql:// or mysql:// server URL"
         ) from None
     if config.provisioner != "url":
         return config
     if config.engine == "sqlite":
         raise pytest.UsageError(
-            f"{source}: {value!r} is one SQLite database, not a server; use sqlite_memory or sqlite_file"
+            f"{source}: {safe_text(value)!r} is one SQLite database, not a server; use sqlite_memory or sqlite_file"
         )
     assert config.url is not None
     return server_target(config, name=url_id(config.url))

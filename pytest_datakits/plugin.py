@@ -17,6 +17,7 @@ from framework.sharing import RunGuest, RunHost
 
 from . import markers, options, report
 from .fixtures import (  # noqa: F401 (fixtures are found by name on the plugin module)
+    _datakit_commit_isolation,
     _datakit_target_name,
     _datakit_test,
     _datakit_workspace,

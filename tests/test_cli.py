@@ -199,3 +199,19 @@ def test_keep_leaves_a_database_no_reaper_touches() -> None:
     finally:
         server.drop_database(name)
         server.stop()
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        f"postgresql://root@127.0.0.1:1/x?password={SECRET}",
+        f"postgresql://u:{SECRET}@127.0.0.1:notaport/x",
+        f"postgresql+nosuchdriver://u:{SECRET}@127.0.0.1/x",
+        f"://::{SECRET}@@",
+        f"postgresql://u:{SECRET}@[::1/x",
+        f"mongodb://root:{SECRET}@127.0.0.1/x",
+    ],
+)
+def test_a_bad_url_is_one_line_without_its_password(target: str) -> None:
+    line = one_line_error(datakits("deploy", "pagila_bronze", "--target", target))
+    assert SECRET not in line

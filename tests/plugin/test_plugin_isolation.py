@@ -156,3 +156,27 @@ def test_xdist_workers_share_servers_and_templates(run, pytester: pytest.Pyteste
     assert len(sockets) == 1, f"one embedded server for the run: {sockets}"
     assert len(set(where["postgres_embedded"].values())) == 2, "a database of its own per worker"
     assert not list(Path(sockets.pop()).glob(".s.PGSQL.*")), "the embedded server is stopped at the end"
+
+
+ENGINE_ONLY = """
+import pytest
+from sqlalchemy import func, insert, select
+
+from datakits.pagila_bronze import Actor
+
+
+@pytest.mark.datakit(isolation="commit")
+@pytest.mark.parametrize("n", range(2))
+def test_commits_through_the_engine(datakit_engine, n):
+    with datakit_engine.begin() as conn:
+        assert conn.scalar(select(func.count()).select_from(Actor)) == 0
+        conn.execute(insert(Actor).values(actor_id=n, first_name="a", last_name="b", dk_batch_id="b1",
+                                          dk_source_table="actor", dk_record_hash="h" * 64))
+"""
+
+
+def test_commit_isolation_empties_tables_for_an_engine_only_test(run, pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(ENGINE_ONLY)
+    targets = ["sqlite_memory", "postgres_local", "mysql_local"]
+    result = run("--datakit=pagila_bronze", *[f"--datakit-target={t}" for t in targets])
+    result.assert_outcomes(passed=6)

@@ -1,0 +1,65 @@
+"""postgres_embedded outlives a starter killed with SIGKILL (pg_ctl detaches it): the next start stops it."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from framework.errors import ProvisionerUnavailable
+from framework.provisioning import embedded, start_server
+from framework.targets import get_target_config
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[1]
+CHILD = textwrap.dedent(
+    """
+    import sys, time
+    from framework.errors import ProvisionerUnavailable
+    from framework.provisioning import start_server
+    from framework.targets import get_target_config
+
+    try:
+        server = start_server(get_target_config("postgres_embedded"))
+    except ProvisionerUnavailable as exc:
+        print("SKIP", exc, flush=True)
+        sys.exit(0)
+    print(server.admin_url.query["host"], flush=True)
+    time.sleep(600)
+    """
+)
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (OSError, IndexError):
+        return False
+
+
+def test_a_killed_starters_embedded_server_is_stopped_and_removed_by_the_next_start() -> None:
+    with subprocess.Popen([sys.executable, "-c", CHILD], cwd=ROOT, stdout=subprocess.PIPE, text=True) as child:
+        assert child.stdout is not None
+        line = child.stdout.readline().strip()
+        if line.startswith("SKIP "):
+            pytest.skip(line[5:])
+        data = Path(line)
+        postmaster = int((data / "postmaster.pid").read_text().split()[0])
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    # the server outlives its killed starter (unless a parallel start swept it already)
+    try:
+        server = start_server(get_target_config("postgres_embedded"))
+    except ProvisionerUnavailable as exc:
+        pytest.skip(str(exc))
+    try:
+        assert not _running(postmaster), "the next start did not stop the leftover server"
+        assert not data.parent.exists(), "the next start did not remove the leftover folder"
+    finally:
+        server.stop()
+    assert not (data.parent.parent / data.parent.name).exists()
+    assert data.parent.name.startswith(embedded.PREFIX)

@@ -1,0 +1,54 @@
+"""Every wait is bounded: a port where something answers that is not the database never hangs a command."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+HANG = 90  # seconds: far past every bound; reaching it means something waits forever
+
+
+@pytest.fixture(scope="module")
+def silent_port() -> Iterator[int]:
+    """A port that accepts connections and never says a word (a stuck proxy, a wrong service)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield listener.getsockname()[1]
+    listener.close()
+    for conn in held:
+        conn.close()
+
+
+@pytest.mark.parametrize("scheme", ["mysql", "postgresql"])
+def test_the_cli_gives_up_on_a_silent_server(silent_port: int, scheme: str) -> None:
+    target = f"{scheme}://root@127.0.0.1:{silent_port}/test"
+    command = [sys.executable, "-m", "framework.cli", "deploy", "pagila_bronze", "--target", target]
+    out = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=HANG)
+    assert out.returncode == 2
+    assert out.stderr.startswith("datakits: ") and "cannot connect" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_the_plugin_gives_up_on_a_silent_server(pytester: pytest.Pytester, silent_port: int) -> None:
+    pytester.makepyfile("def test_x(datakit_engine):\n    pass\n")
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", f"--datakit-target=mysql://root@127.0.0.1:{silent_port}/test", timeout=HANG
+    )
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*cannot connect*"])
