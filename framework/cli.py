@@ -6,6 +6,7 @@
     datakits reap --target T
     datakits load --source URL --datakit NAME --target T [--tables ...] [--batch-id ...] [--workers N]
     datakits generate pagila --scale S --target T [--seed N] [--keep]
+    datakits reflect URL [--schema S ...] [--tables ...] --out PATH [--force]
 
 A named target is disposable (a database of this run's own, dropped at the end); a URL, or the
 connection flags ``--target-type --host --port --database --user --password``, mean that very
@@ -24,6 +25,7 @@ from .deploy import cleanup_deployment, deploy_data_objects
 from .discovery import load_datakit
 from .errors import DatakitError
 from .loading.command import add_load_arguments, run_load
+from .reflect import add_arguments as add_reflect_arguments
 from .runs import keep_note, open_target, reap, resolve
 from .targets import TargetConfig, create_custom_target, list_targets
 from .validate import validate_deployment
@@ -81,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("--seed", type=int, default=0, help="Random seed: the same seed, the same rows (default 0)")
     generate.add_argument("--keep", action="store_true", help="Keep a disposable database and print its URL")
     _add_target_flags(generate)
+    add_reflect_arguments(sub)
     return parser
 
 
@@ -151,6 +154,8 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        if hasattr(args, "handler"):
+            return int(args.handler(args))
         if args.command == "targets":
             return _cmd_targets()
         if args.command == "reap":
