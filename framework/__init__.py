@@ -4,6 +4,7 @@ It knows nothing of pytest; the plugin (``pytest_datakits``), the ``datakits`` C
 DAGs all build on it.
 """
 
+from .bronze import BronzeDatakit, derive_bronze
 from .connect import make_engine
 from .deploy import CleanupResult, DeployResult, cleanup_deployment, deploy_data_objects
 from .discovery import Datakit, discover_datakit_modules, discover_sqlmodel_classes, load_datakit
@@ -30,6 +31,7 @@ from .validate import Drift, ValidationResult, validate_deployment
 
 __all__ = [
     "AuthenticationFailed",
+    "BronzeDatakit",
     "BulkDataLoader",
     "CleanupResult",
     "Database",
@@ -54,6 +56,7 @@ __all__ = [
     "cleanup_deployment",
     "create_custom_target",
     "deploy_data_objects",
+    "derive_bronze",
     "discover_datakit_modules",
     "discover_sqlmodel_classes",
     "get_target_config",

@@ -1,8 +1,8 @@
 """The ``datakits`` command: targets, deploy, validate, reap.
 
     datakits targets
-    datakits deploy PATH|NAME --target T [--validate] [--cleanup] [--keep]
-    datakits validate PATH|NAME --target T
+    datakits deploy PATH|NAME --target T [--derive-bronze] [--validate] [--cleanup] [--keep]
+    datakits validate PATH|NAME --target T [--derive-bronze]
     datakits reap --target T
     datakits load --source URL --datakit NAME --target T [--tables ...] [--batch-id ...] [--workers N]
     datakits generate pagila --scale S --target T [--seed N] [--keep]
@@ -21,6 +21,7 @@ import sys
 import time
 from collections.abc import Sequence
 
+from .bronze import add_derive_flag, derive_bronze
 from .deploy import cleanup_deployment, deploy_data_objects
 from .discovery import load_datakit
 from .errors import DatakitError
@@ -68,9 +69,11 @@ def _parser() -> argparse.ArgumentParser:
     deploy.add_argument("--validate", action="store_true", help="Validate after deploying")
     deploy.add_argument("--cleanup", action="store_true", help="Drop the datakit's tables at the end")
     deploy.add_argument("--keep", action="store_true", help="Keep a disposable database and print its URL")
+    add_derive_flag(deploy)
     _add_target_flags(deploy)
     validate = sub.add_parser("validate", help="Validate a deployed datakit against its contract")
     validate.add_argument("datakit", help="Datakit path, installed name or module")
+    add_derive_flag(validate)
     _add_target_flags(validate)
     reaper = sub.add_parser("reap", help="Drop databases left by dead runs on a target's server")
     _add_target_flags(reaper)
@@ -99,6 +102,8 @@ def _cmd_targets() -> int:
 
 def _cmd_deploy(args: argparse.Namespace, validate_only: bool = False) -> int:
     kit = load_datakit(args.datakit)
+    if args.derive_bronze:
+        kit = derive_bronze(kit)
     config = _target(args)
     status = 0
     with open_target(config, keep=getattr(args, "keep", False)) as database:

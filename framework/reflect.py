@@ -11,7 +11,7 @@ only what a datakit needs otherwise:
 - no relationships and no joined inheritance: a datakit is the tables' contract, nothing more;
 - columns in the database's own order (sqlacodegen puts the NOT NULL ones first);
 - a PostgreSQL domain renders without the ``metadata=MetaData()`` that sqlacodegen writes but does
-  not import.
+  not import, and is created where the kit is deployed (sqlacodegen writes ``create_type=False``).
 
 And around it: a PostgreSQL table's partitions are the partitioned table's, not tables of their
 own; MySQL's index for each foreign key is MySQL's, not the kit's; a table without a primary key
@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import ForeignKeyConstraint, MetaData, Table, inspect, text
+from sqlalchemy.dialects.postgresql import DOMAIN
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.exc import SADeprecationWarning
 
@@ -103,7 +104,10 @@ def _generator_class() -> Any:
             with warnings.catch_warnings():  # it reads every argument of a type, SQLAlchemy's deprecated ones too
                 warnings.simplefilter("ignore", SADeprecationWarning)
                 rendered = str(super().render_column_type(column))
-            return rendered.replace(", metadata=MetaData()", "")
+            rendered = rendered.replace(", metadata=MetaData()", "")
+            if isinstance(column.type, DOMAIN):  # create the domain where the kit is deployed
+                rendered = rendered.replace(", create_type=False", "")
+            return rendered
 
     return DatakitGenerator
 

@@ -72,8 +72,9 @@ def reflect_and_validate(capsys: pytest.CaptureFixture[str], url: str, out: Path
     return made
 
 
+@pytest.mark.parametrize("target_name", ["postgres_local"])
 def test_the_real_pagila_round_trips(
-    pagila_database: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    pagila_database: Database, fresh_database: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = reflect_and_validate(capsys, url_of(pagila_database), tmp_path / "pagila_reflected")
     assert "reflected 15 tables" in out  # payment's 7 partitions are payment's, not tables of the kit
@@ -82,6 +83,9 @@ def test_the_real_pagila_round_trips(
     assert report.success, report.summary()
     film = next(t for t in kit.tables if t.name == "film")
     assert {c.name for c in film.foreign_key_constraints} == {"film_language_id_fkey", "film_original_language_id_fkey"}
+    # and the kit deploys as it is into an empty database (its year domain and rating enum too)
+    assert deploy_data_objects(kit, fresh_database).success
+    assert validate_deployment(kit, fresh_database).success
 
 
 @pytest.mark.parametrize("target_name", CHINOOK_TARGETS)
