@@ -4,6 +4,7 @@ It knows nothing of pytest; the plugin (``pytest_datakits``), the ``datakits`` C
 DAGs all build on it.
 """
 
+from .bronze import BronzeDatakit, derive_bronze
 from .connect import make_engine
 from .dbt import DbtNode, DbtResult, run_dbt
 from .deploy import CleanupResult, DeployResult, cleanup_deployment, deploy_data_objects
@@ -25,7 +26,6 @@ from .errors import (
 )
 from .flow import create_engine_for_target, validate_pipeline_flow
 from .loader import BulkDataLoader, LoadResult, load_datakit_tables
-from .process_targets import close_process_databases
 from .pipeline import (
     DbtStep,
     DeployStep,
@@ -45,6 +45,7 @@ from .pipeline import (
     url_from_connection,
     validate_warehouse,
 )
+from .process_targets import close_process_databases
 from .provisioning import start_server
 from .runs import Database, Run, open_target, reap, reap_server
 from .sharing import RunGuest, RunHost, ServerSource
@@ -64,6 +65,7 @@ from .workspace import ProvisionedTarget, TestDatabase, Workspace
 
 __all__ = [
     "AuthenticationFailed",
+    "BronzeDatakit",
     "BulkDataLoader",
     "CleanupResult",
     "Database",
@@ -82,15 +84,15 @@ __all__ = [
     "Drift",
     "LoadError",
     "LoadResult",
+    "Pipeline",
+    "PipelineError",
+    "PipelineSummary",
     "ProvisionedTarget",
     "ProvisionerUnavailable",
     "Run",
     "RunGuest",
     "RunHost",
     "ServerSource",
-    "Pipeline",
-    "PipelineError",
-    "PipelineSummary",
     "TableLoad",
     "TargetConfig",
     "TargetError",
@@ -103,13 +105,14 @@ __all__ = [
     "Workspace",
     "cleanup_deployment",
     "close_process_databases",
+    "connection_uri",
     "create_custom_target",
     "create_engine_for_target",
-    "connection_uri",
     "dbt_gold",
     "dbt_silver",
     "deploy_data_objects",
     "deploy_warehouse",
+    "derive_bronze",
     "discover_datakit_modules",
     "discover_sqlmodel_classes",
     "get_ci_target",

@@ -1,8 +1,8 @@
 """The ``datakits`` command: targets, deploy, validate, reap.
 
     datakits targets
-    datakits deploy PATH|NAME --target T [--validate] [--cleanup] [--keep]
-    datakits validate PATH|NAME --target T
+    datakits deploy PATH|NAME --target T [--derive-bronze] [--validate] [--cleanup] [--keep]
+    datakits validate PATH|NAME --target T [--derive-bronze]
     datakits reap --target T
     datakits load --source URL --datakit NAME --target T [--tables ...] [--batch-id ...] [--workers N]
     datakits generate pagila --scale S --target T [--seed N] [--keep]
@@ -10,6 +10,7 @@
     datakits stack up|trigger|status|down     the local compose stack (framework.stack.command)
     datakits dags check [FOLDER]
     datakits dbt sources|contracts|build ...   (framework.dbt_command)
+    datakits reflect URL [--schema S ...] [--tables ...] --out PATH [--force]
 
 A named target is disposable (a database of this run's own, dropped at the end); a URL, or the
 connection flags ``--target-type --host --port --database --user --password``, mean that very
@@ -23,14 +24,16 @@ import sys
 import time
 from collections.abc import Sequence
 
-from .dags_check import register as register_dags
 from . import dbt_command
+from .bronze import add_derive_flag, derive_bronze
+from .dags_check import register as register_dags
 from .deploy import cleanup_deployment, deploy_data_objects
 from .discovery import load_datakit
 from .errors import DatakitError, DeployError
 from .generators import installed_generators, load_generator
 from .loading.command import add_load_arguments, run_load
 from .pipeline_command import register as register_pipeline
+from .reflect import add_arguments as add_reflect_arguments
 from .resolve import target_config
 from .runs import keep_note, open_target, reap
 from .stack.command import register as register_stack
@@ -78,9 +81,11 @@ def _parser() -> argparse.ArgumentParser:
     deploy.add_argument("--validate", action="store_true", help="Validate after deploying")
     deploy.add_argument("--cleanup", action="store_true", help="Drop the datakit's tables at the end")
     deploy.add_argument("--keep", action="store_true", help="Keep a disposable database and print its URL")
+    add_derive_flag(deploy)
     _add_target_flags(deploy)
     validate = sub.add_parser("validate", help="Validate a deployed datakit against its contract")
     validate.add_argument("datakit", help="Datakit path, installed name or module")
+    add_derive_flag(validate)
     _add_target_flags(validate)
     reaper = sub.add_parser("reap", help="Drop databases left by dead runs on a target's server")
     _add_target_flags(reaper)
@@ -99,6 +104,7 @@ def _parser() -> argparse.ArgumentParser:
     dbt_command.add_arguments(
         sub.add_parser("dbt", help="dbt sources and contracts from datakits; dbt build"), _add_target_flags
     )
+    add_reflect_arguments(sub)
     return parser
 
 
@@ -114,6 +120,8 @@ def _cmd_targets() -> int:
 
 def _cmd_deploy(args: argparse.Namespace, validate_only: bool = False) -> int:
     kit = load_datakit(args.datakit)
+    if args.derive_bronze:
+        kit = derive_bronze(kit)
     config = _target(args)
     status = 0
     with open_target(config, keep=getattr(args, "keep", False)) as database:

@@ -141,6 +141,12 @@ def _compare_table(table: Table, inspector: Inspector, schema: str | None, diale
     drift: list[Drift] = []
     where = table.fullname
     live = {c["name"]: c for c in inspector.get_columns(table.name, schema=schema)}
+    got_pk = sorted(inspector.get_pk_constraint(table.name, schema=schema).get("constrained_columns") or [])
+    rowid = dialect.name == "sqlite" and len(got_pk) == 1 and got_pk[0] in live
+    if rowid and type_name(live[got_pk[0]]["type"], dialect) == "INTEGER":
+        live[got_pk[0]]["nullable"] = (
+            False  # INTEGER PRIMARY KEY is the rowid: never NULL, though SQLite says it may be
+        )
     for column in table.columns:
         actual = live.get(column.name)
         if actual is None:
@@ -156,7 +162,6 @@ def _compare_table(table: Table, inspector: Inspector, schema: str | None, diale
     for extra in sorted(live.keys() - {c.name for c in table.columns}):
         drift.append(Drift(where, "extra_column", "column is not in the datakit", extra))
     want_pk = sorted(c.name for c in table.primary_key.columns)
-    got_pk = sorted(inspector.get_pk_constraint(table.name, schema=schema).get("constrained_columns") or [])
     if want_pk != got_pk:
         drift.append(
             Drift(

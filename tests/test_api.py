@@ -9,6 +9,7 @@ from framework import TargetConfig, UnknownTarget, create_custom_target, get_tar
 
 PUBLIC = {
     "AuthenticationFailed",
+    "BronzeDatakit",
     "CleanupResult",
     "Database",
     "Datakit",
@@ -29,6 +30,7 @@ PUBLIC = {
     "cleanup_deployment",
     "create_custom_target",
     "deploy_data_objects",
+    "derive_bronze",
     "discover_datakit_modules",
     "discover_sqlmodel_classes",
     "get_target_config",

@@ -1,6 +1,7 @@
 """``datakits load``: load a source datakit's tables into its bronze datakit, with progress.
 
     datakits load --source URL --datakit pagila_source --target T [--tables ...] [--batch-id ...] [--workers N]
+    datakits load --source URL --datakit ./kits/shop_source --target T     # bronze derived: br__shop__public
 
 A progress line per table on stderr (rows, rows/s), the summary table on stdout. A named target is
 a disposable database: the bronze datakit is deployed into it first. A URL target must have the
@@ -11,9 +12,10 @@ from __future__ import annotations
 
 import argparse
 
+from ..bronze import add_derive_flag, derive_bronze
 from ..deploy import deploy_data_objects
-from ..discovery import load_datakit
-from ..errors import DatakitError
+from ..discovery import Datakit, load_datakit
+from ..errors import DatakitError, DatakitNotFound
 from ..loader import DEFAULT_BATCH_SIZE, load_datakit_tables, new_batch_id
 from ..progress import ProgressBoard, format_summary
 from ..resolve import target_config
@@ -27,8 +29,10 @@ def add_load_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--source", required=True, help="Source database URL")
     parser.add_argument("--datakit", required=True, help="Source datakit: path, installed name or module")
     parser.add_argument(
-        "--target-datakit", help="Bronze datakit (default: the source datakit's name with _source made _bronze)"
+        "--target-datakit",
+        help="Bronze datakit (default: the written one, NAME_source -> NAME_bronze, if any; else derived)",
     )
+    add_derive_flag(parser)
     parser.add_argument("--tables", nargs="+", metavar="TABLE", help="Tables to load (default: all of them)")
     parser.add_argument("--batch-id", help="Batch id (default: the time and a random suffix); the same id replaces")
     parser.add_argument("--workers", type=int, default=4, help="Tables loading at once (default 4)")
@@ -39,17 +43,27 @@ def add_load_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--keep", action="store_true", help="Keep a disposable database and print its URL")
 
 
-def _bronze_datakit(name: str) -> str:
-    if name.endswith("_source"):
-        return name[: -len("source")] + "bronze"
-    raise DatakitError(f"cannot tell the bronze datakit of {name!r}: give --target-datakit")
+def _bronze_datakit(args: argparse.Namespace, source_kit: Datakit) -> Datakit:
+    """--target-datakit; else a written bronze kit named after the source (pagila_source -> pagila_bronze);
+    else (or with --derive-bronze) the bronze kit derived from the source kit."""
+    if args.target_datakit:
+        if args.derive_bronze:
+            raise DatakitError("give --target-datakit or --derive-bronze, not both")
+        return load_datakit(args.target_datakit)
+    name = str(args.datakit)
+    if not args.derive_bronze and name.endswith("_source"):
+        try:
+            return load_datakit(name[: -len("source")] + "bronze")
+        except DatakitNotFound:
+            pass
+    return derive_bronze(source_kit)
 
 
 def run_load(args: argparse.Namespace, config: TargetConfig) -> int:
     if args.workers < 1 or args.batch_size < 1:
         raise DatakitError("--workers and --batch-size must be at least 1")
     source_kit = load_datakit(args.datakit)
-    target_kit = load_datakit(args.target_datakit or _bronze_datakit(args.datakit))
+    target_kit = _bronze_datakit(args, source_kit)
     source = target_config(args.source)
     batch_id = args.batch_id or new_batch_id()
     with open_target(config, keep=args.keep) as database:
