@@ -303,9 +303,7 @@ def deploy_warehouse(warehouse: Where, pipeline: str | Pipeline = "pagila") -> D
     started = time.perf_counter()
     database = as_database(warehouse)
     kit = spec.kit("bronze")
-    result = deploy_data_objects(kit, database)
-    if not getattr(result, "success", True):  # older library versions return a failure instead of raising
-        raise PipelineError(str(result.error), step="deploy")
+    result = deploy_data_objects(kit, database)  # raises DeployError, one line, when the DDL is refused
     contract_tables = [*spec.kit("silver").tables, *spec.kit("gold").tables]
     engine = _engine(database, contract_tables, "warehouse")
     try:

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from .errors import PipelineError
 from .loader import new_batch_id
 from .pipeline import PIPELINES, Pipeline, as_database, get_pipeline, run_pipeline
-from .runs import Database, Run, keep_note, resolve
+from .resolve import target_config
+from .runs import Database, Run, keep_note
 from .targets import TargetConfig, url_target
 
 __all__ = ["add_arguments", "register", "run"]
@@ -75,7 +76,7 @@ def parse_source(value: str) -> Source:
 
 
 def _warehouse_target(value: str) -> TargetConfig:
-    config = resolve(value)
+    config = target_config(value)
     if config.engine != "postgresql":
         raise PipelineError(
             f"--target {config.name}: the pipeline's dbt steps run on PostgreSQL; "
