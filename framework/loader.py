@@ -26,7 +26,6 @@ import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeAlias
@@ -37,6 +36,7 @@ from sqlalchemy.exc import DBAPIError
 
 from .connect import check_connection
 from .discovery import Datakit, load_datakit
+from .engines import engine_kind
 from .errors import DatakitError, LoadError
 from .loading.common import Lineage, Writer
 from .loading.plan import (
@@ -126,22 +126,11 @@ def _has_table(engine: Engine, table: Table) -> bool:
 
 
 def _writer(conn: Connection, plan: TablePlan, lineage: Lineage) -> Writer:
-    dialect = conn.dialect
-    if dialect.name == "postgresql":
-        if dialect.driver != "psycopg2":
-            raise LoadError(f"{plan.name}: loading into PostgreSQL needs the psycopg2 driver (the 'postgres' extra)")
-        from .loading.postgres import PostgresCopyWriter
-
-        return PostgresCopyWriter(conn, plan.target, plan.columns, lineage)
-    if dialect.name in ("mysql", "mariadb"):
-        from .loading.mysql import MysqlInsertWriter
-
-        return MysqlInsertWriter(conn, plan.target, plan.columns, lineage)
-    if dialect.name == "sqlite":
-        from .loading.sqlite import SqliteWriter
-
-        return SqliteWriter(conn, plan.target, plan.columns, lineage)
-    raise LoadError(f"{plan.name}: no loader for {dialect.name}")
+    try:
+        kind = engine_kind(conn.dialect.name)
+    except ValueError:
+        raise LoadError(f"{plan.name}: no loader for {conn.dialect.name}") from None
+    return kind.writer(conn, plan.target, plan.columns, lineage)
 
 
 # --- The loader -----------------------------------------------------------------------------------
@@ -223,11 +212,7 @@ class BulkDataLoader:
             progress.start(plan.name, count_rows(source_engine, plan.statement))
         rows = RowStream(plan, batch_id, progress)
         lineage = Lineage(datetime.now(UTC), batch_id, plan.source_label)
-        lock: AbstractContextManager[Any] = nullcontext()
-        if target_engine.dialect.name == "sqlite":
-            from .loading.sqlite import write_lock
-
-            lock = write_lock(target_engine)
+        lock = engine_kind(target_engine.dialect.name).write_lock(target_engine)
         driver_error: type[BaseException] = target_engine.dialect.loaded_dbapi.Error
         try:
             with (
