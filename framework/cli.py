@@ -1,6 +1,6 @@
 """The ``datakits`` command: targets, deploy, validate, reap.
 
-    datakits targets
+    datakits targets                  (or --list-targets, the original framework's flag)
     datakits deploy PATH|NAME --target T [--derive-bronze] [--validate] [--cleanup] [--keep]
     datakits validate PATH|NAME --target T [--derive-bronze]
     datakits reap --target T

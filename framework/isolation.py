@@ -13,16 +13,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Table, text
+from sqlalchemy import Table
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.schema import CreateSchema
 
 from .deploy import DeployResult, Tables, as_tables, check_types, refused
+from .engines import engine_kind
 from .errors import DeployError
 from .urls import safe_url
-
-TRANSACTIONAL_DDL = ("postgresql", "sqlite")
 
 
 @contextmanager
@@ -70,22 +68,8 @@ def empty_tables(engine: Engine, tables: Iterable[Table]) -> None:
     found = list(dict.fromkeys(tables))
     if not found:
         return
-    kind = engine.dialect.name
     with engine.begin() as conn:
-        if kind == "postgresql":
-            quote = conn.dialect.identifier_preparer.format_table
-            conn.execute(text(f"TRUNCATE {', '.join(quote(t) for t in found)} RESTART IDENTITY"))
-            return
-        if kind == "mysql":
-            conn.execute(text("SET FOREIGN_KEY_CHECKS = 0"))
-        else:
-            conn.execute(text("PRAGMA defer_foreign_keys = ON"))  # checked at commit, when all are empty
-        try:
-            for table in found:
-                conn.execute(table.delete())
-        finally:
-            if kind == "mysql":
-                conn.execute(text("SET FOREIGN_KEY_CHECKS = 1"))
+        engine_kind(engine.dialect.name).empty_tables(conn, found)
 
 
 def deploy_in_transaction(tables: Tables, connection: Connection) -> DeployResult:
@@ -97,7 +81,7 @@ def deploy_in_transaction(tables: Tables, connection: Connection) -> DeployResul
     table_list = as_tables(tables)
     kind = connection.dialect.name
     label = safe_url(connection.engine.url)
-    if kind not in TRANSACTIONAL_DDL:
+    if not engine_kind(kind).transactional_ddl:
         raise DeployError(f"{label}: {kind} commits DDL at once; it cannot be deployed inside a transaction")
     check_types(table_list, connection.engine)
     schemas = sorted({t.schema for t in table_list if t.schema})
@@ -112,8 +96,7 @@ def deploy_in_transaction(tables: Tables, connection: Connection) -> DeployResul
     before = {t.fullname for t in table_list if connection.dialect.has_table(connection, t.name, schema=t.schema)}
     try:
         with connection.begin_nested():
-            for schema in schemas if kind == "postgresql" else []:
-                connection.execute(CreateSchema(schema, if_not_exists=True))
+            engine_kind(kind).create_schemas(connection, connection.engine.url.database or "", schemas)
             table_list[0].metadata.create_all(connection, tables=table_list, checkfirst=True)
     except DBAPIError as exc:
         raise refused(exc, label, table_list) from None

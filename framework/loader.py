@@ -26,10 +26,9 @@ import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import Any
 
 from sqlalchemy import Table, delete, inspect
 from sqlalchemy.engine import Connection, Engine
@@ -37,6 +36,7 @@ from sqlalchemy.exc import DBAPIError
 
 from .connect import check_connection
 from .discovery import Datakit, load_datakit
+from .engines import engine_kind
 from .errors import DatakitError, LoadError
 from .loading.common import Lineage, Writer
 from .loading.plan import (
@@ -60,16 +60,15 @@ from .urls import safe_url
 
 __all__ = [
     "BulkDataLoader",
-    "Endpoint",
     "LoadError",
     "LoadResult",
+    "Target",
     "Transform",
     "load_datakit_tables",
     "new_batch_id",
     "pair_datakit_tables",
 ]
 
-Endpoint: TypeAlias = Target  # the library's one meaning of a target argument (framework.resolve)
 DEFAULT_BATCH_SIZE = 5_000
 BATCH_ID_LIMIT = 64  # dk_batch_id is VARCHAR(64)
 
@@ -88,10 +87,10 @@ def _check_batch_id(batch_id: str) -> str:
 # --- Connections ----------------------------------------------------------------------------------
 
 
-class _Endpoint:
+class _Engines:
     """Engines on one database, one per set of schemas (MySQL and SQLite map schemas per engine)."""
 
-    def __init__(self, spec: Endpoint, role: str) -> None:
+    def __init__(self, spec: Target, role: str) -> None:
         self.spec = resolve_target(spec)
         self.role = role
         self._engines: dict[frozenset[str | None], Engine] = {}
@@ -126,22 +125,11 @@ def _has_table(engine: Engine, table: Table) -> bool:
 
 
 def _writer(conn: Connection, plan: TablePlan, lineage: Lineage) -> Writer:
-    dialect = conn.dialect
-    if dialect.name == "postgresql":
-        if dialect.driver != "psycopg2":
-            raise LoadError(f"{plan.name}: loading into PostgreSQL needs the psycopg2 driver (the 'postgres' extra)")
-        from .loading.postgres import PostgresCopyWriter
-
-        return PostgresCopyWriter(conn, plan.target, plan.columns, lineage)
-    if dialect.name in ("mysql", "mariadb"):
-        from .loading.mysql import MysqlInsertWriter
-
-        return MysqlInsertWriter(conn, plan.target, plan.columns, lineage)
-    if dialect.name == "sqlite":
-        from .loading.sqlite import SqliteWriter
-
-        return SqliteWriter(conn, plan.target, plan.columns, lineage)
-    raise LoadError(f"{plan.name}: no loader for {dialect.name}")
+    try:
+        kind = engine_kind(conn.dialect.name)
+    except ValueError:
+        raise LoadError(f"{plan.name}: no loader for {conn.dialect.name}") from None
+    return kind.writer(conn, plan.target, plan.columns, lineage)
 
 
 # --- The loader -----------------------------------------------------------------------------------
@@ -150,14 +138,15 @@ def _writer(conn: Connection, plan: TablePlan, lineage: Lineage) -> Writer:
 class BulkDataLoader:
     """Loads tables from a source database into bronze tables of a target database.
 
-    ``source`` and ``target`` are what the library accepts everywhere: a :class:`Database`, an
-    ``Engine`` (used as it is: its schema mapping is yours), a URL, or a URL target. Engines the
-    loader creates map the tables' schemas (``make_engine``) and are disposed of by :meth:`close`.
+    ``source`` and ``target`` are what the library accepts everywhere (``framework.resolve``): a
+    :class:`Database`, an ``Engine`` (used as it is: its schema mapping is yours), a URL, a
+    ``TargetConfig`` or a target name (the process's database there). Engines the loader creates
+    map the tables' schemas (``make_engine``) and are disposed of by :meth:`close`.
     """
 
-    def __init__(self, source: Endpoint, target: Endpoint, *, batch_size: int = DEFAULT_BATCH_SIZE) -> None:
-        self._source = _Endpoint(source, "source")
-        self._target = _Endpoint(target, "target")
+    def __init__(self, source: Target, target: Target, *, batch_size: int = DEFAULT_BATCH_SIZE) -> None:
+        self._source = _Engines(source, "source")
+        self._target = _Engines(target, "target")
         self.batch_size = batch_size
 
     def __enter__(self) -> BulkDataLoader:
@@ -223,11 +212,7 @@ class BulkDataLoader:
             progress.start(plan.name, count_rows(source_engine, plan.statement))
         rows = RowStream(plan, batch_id, progress)
         lineage = Lineage(datetime.now(UTC), batch_id, plan.source_label)
-        lock: AbstractContextManager[Any] = nullcontext()
-        if target_engine.dialect.name == "sqlite":
-            from .loading.sqlite import write_lock
-
-            lock = write_lock(target_engine)
+        lock = engine_kind(target_engine.dialect.name).write_lock(target_engine)
         driver_error: type[BaseException] = target_engine.dialect.loaded_dbapi.Error
         try:
             with (
@@ -341,8 +326,8 @@ def load_datakit_tables(
     target_kit: Datakit | str | Path,
     tables: Sequence[str] | None = None,
     *,
-    source: Endpoint,
-    target: Endpoint,
+    source: Target,
+    target: Target,
     workers: int = 4,
     transforms: Mapping[str, Transform] | None = None,
     batch_id: str | None = None,

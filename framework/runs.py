@@ -227,12 +227,13 @@ def keep_note(config: TargetConfig, database: Database) -> str:
 def reap(target: str | URL | TargetConfig, grace: float | None = None) -> Reaped:
     """Drop the databases that dead runs left on ``target``'s server (a named target or a server URL);
     report the names left alone."""
+    from .engines import engine_kind
     from .provisioning import start_server
     from .resolve import target_config
     from .targets import server_target
 
     config = target_config(target)
-    if not config.disposable and config.engine != "sqlite":
+    if not config.disposable and engine_kind(config.engine).has_servers:
         config = server_target(config)  # a PostgreSQL or MySQL URL: the server it is on
     if not config.disposable:
         raise TargetError(f"{config.name} is a database, not a server: there is nothing to reap", config.name)

@@ -189,7 +189,9 @@ def url_target(url: str | URL, name: str | None = None) -> TargetConfig:
 
 def server_target(config: TargetConfig, name: str | None = None) -> TargetConfig:
     """The server of a PostgreSQL or MySQL URL target, as a place to make databases (``local``)."""
-    if config.engine == "sqlite" or not config.url:
+    from .engines import engine_kind
+
+    if not engine_kind(config.engine).has_servers or not config.url:
         raise UnknownTarget(f"{config.name} is one SQLite database, not a server", target=config.name)
     return replace(config, name=name or config.name, provisioner="local", needs="the server at this URL")
 

@@ -29,8 +29,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from .dberrors import driver_message
 from .deploy import DeployResult, deploy_data_objects
 from .discovery import Datakit
+from .engines import engine_kind
 from .errors import DatakitError, DeployError, TargetError
-from .isolation import TRANSACTIONAL_DDL, committed, deploy_in_transaction, rolled_back
+from .isolation import committed, deploy_in_transaction, rolled_back
 from .runs import Database, Run
 from .servers import Server
 from .sharing import ServerSource, once_per_run
@@ -173,7 +174,7 @@ class Workspace:
         """The deployed template to copy, or None where the engine cannot clone (MySQL)."""
         assert slot.run is not None
         label = f"t{slot.index}_tpl"
-        if slot.config.engine == "mysql":
+        if not engine_kind(slot.config.engine).can_clone:
             return None
         if slot.config.per_process:  # private to this process: deploy our own
             template = slot.run.create_database(label)
@@ -193,7 +194,7 @@ class Workspace:
 
     def _check_schemas(self, slot: _Slot, kit: Datakit) -> None:
         missing = sorted({s for s in kit.schemas if s} - self._schemas)
-        if missing and slot.config.engine in ("sqlite", "mysql"):
+        if missing and engine_kind(slot.config.engine).maps_schemas_per_engine:
             raise DeployError(
                 f"datakit {kit.name!r} uses schema {missing[0]!r}, unknown when {slot.config.name}'s engine was made; "
                 "name the datakit with --datakit or in a datakit(datakits=[...]) marker"
@@ -224,7 +225,7 @@ class Workspace:
         with opened(slot.engine, slot.tables) as connection:
 
             def deploy(kits: Sequence[Datakit]) -> list[DeployResult]:
-                if isolation == "rollback" and slot.config.engine in TRANSACTIONAL_DDL:
+                if isolation == "rollback" and engine_kind(slot.config.engine).transactional_ddl:
                     return [deploy_in_transaction(kit, connection) for kit in kits]
                 return self.ensure(name, kits)
 

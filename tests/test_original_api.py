@@ -233,6 +233,29 @@ def test_cli_deploy_validate() -> None:
     assert "15 created" in out.stdout and "no drift" in out.stdout
 
 
+def test_cli_custom_target_validate_cleanup(servers) -> None:
+    """The README's custom-target command (``--target-type postgres --database ... --validate --cleanup``)."""
+    _, run = servers.get("postgres_local")
+    db = run.create_database("cli_custom")
+    try:
+        where = ["--host", str(db.url.host), "--port", str(db.url.port), "--user", str(db.url.username)]
+        out = _datakits(
+            "deploy",
+            BRONZE_PAGILA,
+            "--target-type",
+            "postgres",
+            "--database",
+            str(db.name),
+            *where,
+            "--validate",
+            "--cleanup",
+        )
+        assert out.returncode == 0, out.stderr
+        assert "15 created" in out.stdout and "no drift" in out.stdout and "dropped 15 tables" in out.stdout
+    finally:
+        run.drop(db)
+
+
 # --- A process that used the plain API leaves no database ----------------------------------------------
 
 CHILD = textwrap.dedent(

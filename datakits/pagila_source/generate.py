@@ -463,7 +463,7 @@ def generate_pagila(
 ) -> dict[str, int]:
     """Fill ``target``'s (empty) pagila_source tables with about ``scale`` times Pagila; return rows per table.
 
-    ``target``: a :class:`framework.Database`, an ``Engine``, a URL, or a non-disposable target.
+    ``target``: any target (``framework.resolve``): a :class:`framework.Database`, an ``Engine``, a URL, a name.
     ``copy``: load with COPY instead of INSERT; by default where it can (PostgreSQL through psycopg2).
     ``progress(table, rows, seconds)`` is called after each table.
     """

@@ -18,6 +18,8 @@ from sqlalchemy import Executable, func, select
 from sqlalchemy.engine import Connection, Engine, Result
 from sqlalchemy.sql import Select
 
+from ..engines import engine_kind
+
 
 def count_rows(engine: Engine, statement: Select[Any]) -> int:
     """The number of rows ``statement`` gives (for progress; it may change while loading)."""
@@ -46,10 +48,7 @@ class SourceStream:
         conn = self._engine.connect()
         self._conn = conn
         try:
-            if conn.dialect.name == "postgresql":
-                from .postgres import prepare_source
-
-                prepare_source(conn, utc=self._plain_columns)
+            engine_kind(conn.dialect.name).prepare_source(conn, utc=self._plain_columns)
             options = conn.execution_options(stream_results=True, yield_per=self._chunk_size)
             self._result = options.execute(self._statement)
         except BaseException:
@@ -69,10 +68,7 @@ class SourceStream:
             return
         if not self._done and self._result is not None:
             # stopped early: drop the connection rather than drain an unbuffered cursor
-            if conn.dialect.name == "mysql":
-                from .mysql import abandon_stream
-
-                abandon_stream(conn.connection.driver_connection)
+            engine_kind(conn.dialect.name).abandon_stream(conn)
             conn.invalidate()
         conn.close()
 

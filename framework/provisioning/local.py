@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..engines import engine_kind
 from ..servers import Server, server_for_url
 from ..targets import TargetConfig
 from ..urls import to_url, with_driver
@@ -10,8 +11,6 @@ from . import require
 
 def start(config: TargetConfig) -> Server:
     assert config.url, f"{config.name} has no URL"
-    if config.engine == "postgresql":
-        require("psycopg2", "postgres", config.name)
-    else:
-        require("pymysql", "mysql", config.name)
+    kind = engine_kind(config.engine)
+    require(kind.driver_module, kind.extra, config.name)
     return server_for_url(with_driver(to_url(config.url)), label=config.name)

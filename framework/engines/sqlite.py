@@ -1,0 +1,128 @@
+"""SQLite: a schema is an attached database; in-memory databases shared by the process; no server.
+
+A schema ``s`` of a database is the file ``<file>__s.db`` beside the main file, or the shared
+in-memory database ``<name>__s``, attached on every connection as ``s``. A shared in-memory
+database lives while a connection holds it: :func:`keep_memory_alive` holds one per database.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Column, Table, create_engine, event, text
+from sqlalchemy.engine import URL, Connection, Engine
+from sqlalchemy.pool import NullPool
+
+from ..errors import TargetError
+from ..identifiers import quote_identifier
+
+if TYPE_CHECKING:
+    from ..loading.common import Lineage, Writer
+    from . import EngineKind
+
+memory_keepers: dict[str, sqlite3.Connection] = {}
+
+
+def is_memory_sqlite(url: URL) -> bool:
+    db = url.database or ""
+    return db in ("", ":memory:") or "mode=memory" in db or url.query.get("mode") == "memory"
+
+
+def memory_url(name: str) -> URL:
+    """A shared-cache in-memory SQLite database that every connection of this process sees."""
+    return URL.create("sqlite+pysqlite", database=f"file:{name}?mode=memory&cache=shared", query={"uri": "true"})
+
+
+def schema_target(url: URL, schema: str) -> str:
+    """What is attached as ``schema``: a file beside the main one, or a shared in-memory database."""
+    db = url.database or ""
+    if db.startswith("file:") and "mode=memory" in db:
+        name = db[len("file:") :].split("?", 1)[0]
+        return f"file:{name}__{schema}?mode=memory&cache=shared"
+    path = Path(db)
+    return str(path.with_name(f"{path.stem}__{schema}{path.suffix or '.db'}"))
+
+
+def keep_memory_alive(uri: str) -> None:
+    """A shared in-memory database lives while a connection holds it: hold one per database."""
+    if uri not in memory_keepers:
+        memory_keepers[uri] = sqlite3.connect(uri, uri=True, check_same_thread=False)
+
+
+def release_memory(name: str) -> None:
+    """Forget the in-memory database ``name`` and its attached schemas."""
+    for uri in [u for u in memory_keepers if u.startswith(f"file:{name}?") or u.startswith(f"file:{name}__")]:
+        memory_keepers.pop(uri).close()
+
+
+class SQLite:
+    name = "sqlite"
+    maps_schemas_per_engine = True
+    can_clone = True
+    transactional_ddl = True
+    has_servers = False
+    driver_module = "sqlite3"
+    extra = ""  # in the standard library
+
+    def make_engine(self, url: URL, schemas: list[str], options: dict[str, Any]) -> Engine:
+        memory = is_memory_sqlite(url)
+        if memory and (url.database or "") in ("", ":memory:"):
+            raise TargetError("a bare :memory: SQLite URL is private to one connection; use the sqlite_memory target")
+        if memory:
+            options.setdefault("poolclass", NullPool)
+            keep_memory_alive(url.database or "")
+        attach = {s: schema_target(url, s) for s in schemas}
+        for target in attach.values():
+            if memory:
+                keep_memory_alive(target)
+        engine = create_engine(url, **options)
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            # let SQLAlchemy drive transactions (SAVEPOINT works), as its SQLite docs recommend
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            for schema, target in attach.items():
+                cursor.execute(f"ATTACH DATABASE ? AS {quote_identifier(engine.dialect, schema)}", (target,))
+            cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN")
+
+        return engine
+
+    def physical_schema(self, database: str, schema: str) -> str:
+        return schema
+
+    def create_schemas(self, conn: Connection, database: str, schemas: list[str]) -> None:
+        return None  # SQLite creates attached files on ATTACH
+
+    def empty_tables(self, conn: Connection, tables: list[Table]) -> None:
+        conn.execute(text("PRAGMA defer_foreign_keys = ON"))  # checked at commit, when all are empty
+        for table in tables:
+            conn.execute(table.delete())
+
+    def writer(self, conn: Connection, table: Table, columns: Sequence[Column[Any]], lineage: Lineage) -> Writer:
+        from ..loading.sqlite import SqliteWriter
+
+        return SqliteWriter(conn, table, columns, lineage)
+
+    def write_lock(self, engine: Engine) -> AbstractContextManager[Any]:
+        from ..loading.sqlite import write_lock
+
+        return write_lock(engine)
+
+    def prepare_source(self, conn: Connection, utc: bool) -> None:
+        return None
+
+    def abandon_stream(self, conn: Connection) -> None:
+        return None
+
+
+ENGINE: EngineKind = SQLite()  # checked against the Protocol by mypy
