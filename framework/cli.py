@@ -25,6 +25,7 @@ from .discovery import load_datakit
 from .errors import DatakitError
 from .loading.command import add_load_arguments, run_load
 from .runs import keep_note, open_target, reap, resolve
+from .signals import interrupt_on_sigterm
 from .targets import TargetConfig, create_custom_target, list_targets
 from .urls import safe_text
 from .validate import validate_deployment
@@ -151,6 +152,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    restore = interrupt_on_sigterm()  # SIGTERM (timeout, docker stop) cleans up as Ctrl-C does
     try:
         if args.command == "targets":
             return _cmd_targets()
@@ -172,6 +174,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("datakits: interrupted; databases of this run were dropped", file=sys.stderr)
         return 130
+    finally:
+        restore()
 
 
 if __name__ == "__main__":

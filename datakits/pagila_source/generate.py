@@ -496,7 +496,8 @@ def generate_pagila(
                     if progress:
                         progress(table.name, written[table.name], time.perf_counter() - started)
             finally:
-                if mode is not None:  # the connection goes back to the pool as it came
+                # the connection goes back to the pool as it came (unless an interrupt broke it: then it is closed)
+                if mode is not None and not conn.invalidated:
                     conn.execute(text("SET SESSION sql_mode = :mode"), {"mode": mode})
             if conn.dialect.name == "postgresql":
                 _reset_sequences(conn)
