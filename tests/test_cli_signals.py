@@ -39,7 +39,7 @@ def test_an_interrupted_generate_ends_in_order(target: str, sig: signal.Signals)
         while "film" not in proc.stdout.readline():  # well into the load: a transaction open
             assert proc.poll() is None, proc.stderr.read()
         os.killpg(proc.pid, sig)  # to the whole process group, as a terminal or `timeout` does
-        out, err = proc.communicate(timeout=60)
+        _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert err.strip().splitlines() == ["datakits: interrupted; databases of this run were dropped"]
     assert [f for f in folders if f.exists()] == []
