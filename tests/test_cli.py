@@ -215,3 +215,9 @@ def test_keep_leaves_a_database_no_reaper_touches() -> None:
 def test_a_bad_url_is_one_line_without_its_password(target: str) -> None:
     line = one_line_error(datakits("deploy", "pagila_bronze", "--target", target))
     assert SECRET not in line
+
+
+def test_an_infinite_scale_is_one_line() -> None:
+    assert "scale must be a number above 0" in one_line_error(
+        datakits("generate", "pagila", "--scale", "inf", "--target", "sqlite_memory")
+    )
