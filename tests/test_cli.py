@@ -221,3 +221,10 @@ def test_an_infinite_scale_is_one_line() -> None:
     assert "scale must be a number above 0" in one_line_error(
         datakits("generate", "pagila", "--scale", "inf", "--target", "sqlite_memory")
     )
+
+
+def test_a_missing_sqlite_source_is_an_error_not_a_new_file(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.db"
+    command = ("load", "--source", f"sqlite:///{missing}", "--datakit", "pagila_source", "--target", "sqlite_memory")
+    assert "no such SQLite file" in one_line_error(datakits(*command))
+    assert not missing.exists()

@@ -10,7 +10,9 @@ bronze tables already, or be given ``--deploy``. Exit status 1 when a table fail
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
+from ..connect import is_memory_sqlite
 from ..deploy import deploy_data_objects
 from ..discovery import load_datakit
 from ..errors import DatakitError
@@ -18,6 +20,7 @@ from ..loader import DEFAULT_BATCH_SIZE, load_datakit_tables, new_batch_id
 from ..progress import ProgressBoard, format_summary
 from ..runs import keep_note, open_target, resolve
 from ..targets import TargetConfig
+from ..urls import to_url
 
 __all__ = ["add_load_arguments", "run_load"]
 
@@ -44,12 +47,24 @@ def _bronze_datakit(name: str) -> str:
     raise DatakitError(f"cannot tell the bronze datakit of {name!r}: give --target-datakit")
 
 
+def _check_source(source: TargetConfig) -> None:
+    """A source is only read: a SQLite file that is not there is an error, never a new empty file."""
+    if source.engine != "sqlite" or not source.url:
+        return
+    url = to_url(source.url)
+    if is_memory_sqlite(url):
+        raise DatakitError(f"--source {source.safe_url}: an in-memory SQLite database is empty; give a file")
+    if not Path(url.database or "").is_file():
+        raise DatakitError(f"--source {source.safe_url}: no such SQLite file; a source is read, never created")
+
+
 def run_load(args: argparse.Namespace, config: TargetConfig) -> int:
     if args.workers < 1 or args.batch_size < 1:
         raise DatakitError("--workers and --batch-size must be at least 1")
     source_kit = load_datakit(args.datakit)
     target_kit = load_datakit(args.target_datakit or _bronze_datakit(args.datakit))
     source = resolve(args.source)
+    _check_source(source)
     batch_id = args.batch_id or new_batch_id()
     with open_target(config, keep=args.keep) as database:
         where = f"{config.name} ({database.safe_url})" if config.disposable else database.safe_url
