@@ -1,6 +1,7 @@
 """``datakits load``: load a source datakit's tables into its bronze datakit, with progress.
 
     datakits load --source URL --datakit pagila_source --target T [--tables ...] [--batch-id ...] [--workers N]
+                  [--atomic]
 
 A progress line per table on stderr (rows, rows/s), the summary table on stdout. A named target is
 a disposable database: the bronze datakit is deployed into it first. A URL target must have the
@@ -39,6 +40,11 @@ def add_load_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--deploy", action="store_true", help="Deploy the bronze datakit first (a URL target)")
     parser.add_argument("--keep", action="store_true", help="Keep a disposable database and print its URL")
+    parser.add_argument(
+        "--atomic",
+        action="store_true",
+        help="Load the whole batch in one transaction: all tables or none (else each table is all or nothing)",
+    )
 
 
 def _bronze_datakit(name: str) -> str:
@@ -83,6 +89,7 @@ def run_load(args: argparse.Namespace, config: TargetConfig) -> int:
             batch_id=batch_id,
             batch_size=args.batch_size,
             progress=ProgressBoard(),
+            atomic=args.atomic,
         )
         print(format_summary(results))
         if args.keep and config.disposable:
