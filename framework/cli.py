@@ -36,6 +36,7 @@ from .pipeline_command import register as register_pipeline
 from .reflect import add_arguments as add_reflect_arguments
 from .resolve import target_config
 from .runs import keep_note, open_target, reap
+from .signals import interrupt_on_sigterm
 from .stack.command import register as register_stack
 from .targets import TargetConfig, create_custom_target, list_targets
 from .urls import safe_text
@@ -173,6 +174,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    restore = interrupt_on_sigterm()  # SIGTERM (timeout, docker stop) cleans up as Ctrl-C does
     try:
         if getattr(args, "handler", None) is not None:  # subcommands that live in modules of their own
             return int(args.handler(args))
@@ -202,6 +204,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("datakits: interrupted; databases of this run were dropped", file=sys.stderr)
         return 130
+    finally:
+        restore()
 
 
 if __name__ == "__main__":

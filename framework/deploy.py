@@ -17,6 +17,7 @@ from .connect import check_connection, ensure_schemas, physical_schema
 from .dberrors import library_error
 from .discovery import Datakit
 from .errors import DatakitDefinitionError, DeployError
+from .identifiers import check_names
 from .resolve import Target, resolve_target
 from .results import MappingResult
 from .runs import Database
@@ -84,7 +85,8 @@ def connected(target: Target, tables: list[Table]) -> Iterator[tuple[Engine, str
 
 
 def check_types(tables: list[Table], engine: Engine) -> None:
-    """Every column type must compile for the engine; name the first that does not."""
+    """Every column type must compile for the engine, every name fit it; name the first that does not."""
+    check_names(tables, engine.dialect.name)
     for table in tables:
         if not table.primary_key.columns:
             raise DatakitDefinitionError(f"table {table.fullname!r} has no primary key; give it one")

@@ -1,4 +1,4 @@
-"""Identifiers in hand-built SQL: quoted by the dialect's own rules, never pasted in as they are.
+"""Identifiers: quoted by the dialect's own rules in hand-built SQL, and short enough for the engine.
 
 SQLAlchemy quotes what it compiles (tables, columns, ``CreateSchema``). The few statements it
 has no construct for (``CREATE DATABASE``, ``DROP DATABASE``, ``ATTACH``) are built here, with
@@ -8,7 +8,12 @@ the quote characters and escape rule of the dialect's ``IdentifierPreparer``, an
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from sqlalchemy import Table
 from sqlalchemy.engine import Connection, Dialect, Engine
+
+from .errors import DatakitDefinitionError
 
 
 def quote_identifier(dialect: Dialect, name: str) -> str:
@@ -25,3 +30,33 @@ def execute_ddl(bind: Engine | Connection, statement: str) -> None:
         return
     with bind.connect() as conn:
         conn.execution_options(no_parameters=True).exec_driver_sql(statement)
+
+
+# the longest name each engine keeps whole: PostgreSQL cuts longer ones to 63 bytes without an
+# error (two columns could become one name), MySQL refuses over 64 characters with a traceback
+NAME_LIMITS = {"postgresql": 63, "mysql": 64}
+
+
+def _length(engine: str, name: str) -> int:
+    return len(name.encode()) if engine == "postgresql" else len(name)
+
+
+def check_names(tables: Iterable[Table], engine: str) -> None:
+    """Every schema, table, column, index and constraint name must fit the engine; name the first that does not."""
+    limit = NAME_LIMITS.get(engine)
+    if limit is None:
+        return
+    unit = "bytes" if engine == "postgresql" else "characters"
+    for table in tables:
+        named: list[tuple[str, str]] = [("table", table.name)]
+        if table.schema and engine == "postgresql":  # MySQL's schema databases are shortened to fit
+            named.append(("schema", table.schema))
+        named += [("column", column.name) for column in table.columns]
+        named += [("index", str(index.name)) for index in table.indexes if isinstance(index.name, str)]
+        named += [("constraint", str(c.name)) for c in table.constraints if isinstance(c.name, str)]
+        for kind, name in named:
+            if _length(engine, name) > limit:
+                raise DatakitDefinitionError(
+                    f"{table.fullname}: {kind} name {name!r} is {_length(engine, name)} {unit}; "
+                    f"{engine} keeps at most {limit}: shorten it"
+                )

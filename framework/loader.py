@@ -24,8 +24,9 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -190,7 +191,15 @@ class BulkDataLoader:
             progress.finish(result)
         return result
 
-    def _load(self, plan: TablePlan, batch_id: str, batch_size: int, progress: Progress | None) -> LoadResult:
+    def _load(
+        self,
+        plan: TablePlan,
+        batch_id: str,
+        batch_size: int,
+        progress: Progress | None,
+        conn: Connection | None = None,
+    ) -> LoadResult:
+        """Load one table in a transaction of its own, or inside ``conn``'s (an atomic batch)."""
         started = time.perf_counter()
         source_engine = self._source.engine(schemas_of(plan.statement))
         target_engine = self._target.engine({plan.target.schema})
@@ -212,17 +221,16 @@ class BulkDataLoader:
             progress.start(plan.name, count_rows(source_engine, plan.statement))
         rows = RowStream(plan, batch_id, progress)
         lineage = Lineage(datetime.now(UTC), batch_id, plan.source_label)
-        lock = engine_kind(target_engine.dialect.name).write_lock(target_engine)
+        lock = engine_kind(target_engine.dialect.name).write_lock(target_engine) if conn is None else nullcontext()
         driver_error: type[BaseException] = target_engine.dialect.loaded_dbapi.Error
         try:
             with (
                 SourceStream(source_engine, plan.statement, batch_size, plain_columns=plan.plain_columns) as stream,
                 lock,
-                target_engine.connect() as conn,
-                conn.begin(),
+                _transaction(target_engine, conn) as into,
             ):
-                replaced = conn.execute(delete(plan.target).where(plan.target.c.dk_batch_id == batch_id)).rowcount
-                written = _writer(conn, plan, lineage).write(rows.chunks(stream))
+                replaced = into.execute(delete(plan.target).where(plan.target.c.dk_batch_id == batch_id)).rowcount
+                written = _writer(into, plan, lineage).write(rows.chunks(stream))
         except SourceFailed as exc:
             raise database_error(exc.error, plan, batch_id, "source") from None
         except (DBAPIError, driver_error) as exc:
@@ -240,11 +248,14 @@ class BulkDataLoader:
         batch_id: str | None = None,
         batch_size: int | None = None,
         progress: Progress | None = None,
+        atomic: bool = False,
     ) -> list[LoadResult]:
         """Load several tables in one batch, ``workers`` at a time, each in its own transaction.
 
         A table that fails is reported in its result (``error``) and leaves the others alone.
         ``transforms`` maps a target table's name (``rental``) or full name to its transform.
+        ``atomic=True`` loads the tables one after the other in one transaction: one table that
+        fails (or a kill) leaves every table of the batch as it was.
         """
         batch = _check_batch_id(batch_id or new_batch_id())
         size = batch_size or self.batch_size
@@ -252,6 +263,8 @@ class BulkDataLoader:
         for source, target in pairs:  # an unreachable database is one error, not one per table
             self._source.engine(schemas_of(source))
             self._target.engine(schemas_of(target))
+        if atomic:
+            return self._load_atomic(pairs, transforms, batch, size, progress)
 
         def one(pair: tuple[SourceSpec, TargetSpec]) -> LoadResult:
             source, target = pair
@@ -275,6 +288,42 @@ class BulkDataLoader:
         with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="datakits-load") as pool:
             return list(pool.map(one, pairs))
 
+    def _load_atomic(
+        self,
+        pairs: Sequence[tuple[SourceSpec, TargetSpec]],
+        transforms: Mapping[str, Transform],
+        batch: str,
+        size: int,
+        progress: Progress | None,
+    ) -> list[LoadResult]:
+        names = [_target_name(target) for _, target in pairs]
+        engine = self._target.engine({s for _, target in pairs for s in schemas_of(target)})
+        results: list[LoadResult] = []
+        failure: LoadResult | None = None
+        try:
+            with engine_kind(engine.dialect.name).write_lock(engine), engine.connect() as conn, conn.begin():
+                for (source, target), name in zip(pairs, names, strict=True):
+                    short = name.rsplit(".", 1)[-1]
+                    plan = make_plan(source, target, transforms.get(name, transforms.get(short)), None)
+                    results.append(self._load(plan, batch, size, progress, conn=conn))
+        except Exception as exc:
+            current = min(len(results), len(names) - 1)  # the table in flight (the last one while committing)
+            failed = names[current]
+            error = str(exc) if isinstance(exc, DatakitError) else f"{failed}: {describe(exc)}"
+            failure = LoadResult(failed, _source_name(pairs[current][0]), batch, error=error)
+        if failure is not None:  # rolled back: no table of the batch is loaded
+            note = f"not loaded: the batch is atomic and {failure.table} failed"
+            results = [
+                failure
+                if name == failure.table
+                else LoadResult(name, _source_name(src), batch, error=f"{name}: {note}")
+                for (src, _), name in zip(pairs, names, strict=True)
+            ]
+        for result in results:
+            if progress is not None:
+                progress.finish(result)
+        return results
+
     def load_datakit_tables(
         self,
         source_kit: Datakit | str | Path,
@@ -286,12 +335,34 @@ class BulkDataLoader:
         batch_id: str | None = None,
         batch_size: int | None = None,
         progress: Progress | None = None,
+        atomic: bool = False,
     ) -> list[LoadResult]:
         """Load the target datakit's tables from the source datakit's tables of the same name."""
         pairs = pair_datakit_tables(source_kit, target_kit, tables)
         return self.load_tables(
-            pairs, transforms=transforms, workers=workers, batch_id=batch_id, batch_size=batch_size, progress=progress
+            pairs,
+            transforms=transforms,
+            workers=workers,
+            batch_id=batch_id,
+            batch_size=batch_size,
+            progress=progress,
+            atomic=atomic,
         )
+
+
+def _target_name(target: Any) -> str:
+    table = as_table(target)
+    return table.fullname if table is not None else repr(target)
+
+
+@contextmanager
+def _transaction(engine: Engine, conn: Connection | None) -> Iterator[Connection]:
+    """A connection in a transaction of its own, or ``conn`` as it is (the caller's transaction)."""
+    if conn is not None:
+        yield conn
+        return
+    with engine.connect() as own, own.begin():
+        yield own
 
 
 def _source_name(source: Any) -> str:
@@ -333,13 +404,22 @@ def load_datakit_tables(
     batch_id: str | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: Progress | None = None,
+    atomic: bool = False,
 ) -> list[LoadResult]:
     """Load ``target_kit``'s tables from ``source_kit``'s tables of the same name, in one batch.
 
     What the CLI and the Airflow DAGs call. Returns one :class:`LoadResult` per table, in order;
-    a failed table has ``error`` set and its bronze table unchanged.
+    a failed table has ``error`` set and its bronze table unchanged. Each table is all or nothing;
+    ``atomic=True`` makes the whole batch so (see ``BulkDataLoader.load_tables``).
     """
     with BulkDataLoader(source, target, batch_size=batch_size) as loader:
         return loader.load_datakit_tables(
-            source_kit, target_kit, tables, transforms=transforms, workers=workers, batch_id=batch_id, progress=progress
+            source_kit,
+            target_kit,
+            tables,
+            transforms=transforms,
+            workers=workers,
+            batch_id=batch_id,
+            progress=progress,
+            atomic=atomic,
         )

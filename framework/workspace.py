@@ -12,8 +12,9 @@ asks for a fresh database. Then, per test
     commit    the test commits for real; the tables are emptied after it
     fresh     a database of the test's own, cloned from the template and dropped after it
 
-Database names: ``dk_<run>_t<i>_tpl`` (the template of the run's i-th target),
-``dk_<run>_t<i>_<process>`` (a process's database), ``dk_<run>_t<i>_<process>_f<n>`` (fresh).
+Database names (``<run>`` is the run id and its tag): ``dk_<run>_t<i>_tpl`` (the template of the
+run's i-th target), ``dk_<run>_t<i>_<process>`` (a process's database),
+``dk_<run>_t<i>_<process>_f<n>`` (fresh).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from framework.targets import TargetConfig, target_names
+from framework.targets import TargetConfig, list_targets, target_names
 from framework.urls import ENGINES
 from framework.workspace import ISOLATIONS
 
@@ -64,9 +64,19 @@ def check_targets(mark: DatakitMark, configured: Sequence[TargetConfig]) -> None
     for name in mark.targets or ():
         if name not in known:
             raise ValueError(f"targets: unknown target {name!r}; use one of {', '.join(sorted(known))}")
+    if mark.targets is not None and mark.engines is not None:
+        engine_of = {t.name: t.engine for t in [*list_targets(), *configured]}
+        if all(engine_of[name] not in mark.engines for name in mark.targets):
+            found = ", ".join(f"{name} is {engine_of[name]}" for name in mark.targets)
+            raise ValueError(
+                f"targets and engines exclude each other ({found}, not {' or '.join(mark.engines)}): "
+                "the test would run nowhere"
+            )
 
 
 def read(node: pytest.Item | pytest.Function) -> DatakitMark:
+    if sum(1 for mark in node.own_markers if mark.name == "datakit") > 1:
+        raise ValueError("more than one datakit marker on this test (only one would count); merge them into one")
     marker = node.get_closest_marker("datakit")
     return DEFAULT if marker is None else datakit(*marker.args, **marker.kwargs)
 

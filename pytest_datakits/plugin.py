@@ -8,12 +8,13 @@ workers join it through ``workerinput``. Each process makes its own databases
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import Any
 
 import pytest
 
 from framework.sharing import RunGuest, RunHost
+from framework.signals import interrupt_on_sigterm
 
 from . import markers, options, report
 from .fixtures import (  # noqa: F401 (fixtures are found by name on the plugin module)
@@ -31,6 +32,7 @@ from .fixtures import (  # noqa: F401 (fixtures are found by name on the plugin 
 from .state import STATE, TARGET_FIXTURE, PluginState
 
 _HANDOVER = "datakits"
+_RESTORE_SIGTERM = pytest.StashKey[Callable[[], None]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -51,6 +53,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("help", False):
         return  # --help works whatever the datakit settings are
     state = PluginState(options.resolve(config))
+    config.stash[_RESTORE_SIGTERM] = interrupt_on_sigterm()  # SIGTERM cleans up as Ctrl-C does
     workerinput = getattr(config, "workerinput", None)
     if workerinput is not None and _HANDOVER in workerinput:
         state.handover = RunGuest(workerinput[_HANDOVER])
@@ -141,7 +144,10 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     state = config.stash.get(STATE, None)
-    if state is not None:
-        state.close_workspace()  # done already, unless the session never finished
-        if state.host is not None:
-            state.host.close()
+    try:
+        if state is not None:
+            state.close_workspace()  # done already, unless the session never finished
+            if state.host is not None:
+                state.host.close()
+    finally:
+        config.stash.get(_RESTORE_SIGTERM, lambda: None)()

@@ -26,9 +26,18 @@ class Reporter:
         self.state = state
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        name = getattr(report, "datakit_target", None)
+        name = getattr(report, "datakit_target", None) or self._target_in_id(report.nodeid)
         if name:
             self.state.stats.setdefault(name, TargetStats()).add(report)
+
+    def _target_in_id(self, nodeid: str) -> str | None:
+        """The target in a test id, for reports made without the test (xdist's for a crashed worker)."""
+        params = nodeid.rpartition("[")[2].rstrip("]") if nodeid.endswith("]") else ""
+        for target in self.state.settings.targets:
+            name = target.name
+            if params == name or params.startswith(f"{name}-") or params.endswith(f"-{name}") or f"-{name}-" in params:
+                return name
+        return None
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         lines = summary(self.state)

@@ -27,14 +27,14 @@ class TargetStats:
 
     def add(self, report: pytest.TestReport) -> None:
         self.seconds += report.duration
-        if report.when == "call":
-            if report.passed:
-                self.passed += 1
-            elif report.failed:
-                self.failed += 1
+        fixture = report.when in ("setup", "teardown")
+        if report.when == "call" and report.passed:
+            self.passed += 1
+        elif report.failed and not fixture:  # a crashed worker's test is reported as failed, when "???"
+            self.failed += 1
         if report.skipped:
             self.skipped += 1
-        elif report.failed and report.when != "call":
+        elif report.failed and fixture:
             self.errors += 1
 
 

@@ -215,3 +215,16 @@ def test_keep_leaves_a_database_no_reaper_touches() -> None:
 def test_a_bad_url_is_one_line_without_its_password(target: str) -> None:
     line = one_line_error(datakits("deploy", "pagila_bronze", "--target", target))
     assert SECRET not in line
+
+
+def test_an_infinite_scale_is_one_line() -> None:
+    assert "scale must be a number above 0" in one_line_error(
+        datakits("generate", "pagila", "--scale", "inf", "--target", "sqlite_memory")
+    )
+
+
+def test_a_missing_sqlite_source_is_an_error_not_a_new_file(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.db"
+    command = ("load", "--source", f"sqlite:///{missing}", "--datakit", "pagila_source", "--target", "sqlite_memory")
+    assert "no such SQLite file" in one_line_error(datakits(*command))
+    assert not missing.exists()

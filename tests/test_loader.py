@@ -504,3 +504,22 @@ def test_datakits_load_into_a_url_needs_the_bronze_tables(
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(bronze_models.Country.__table__)).scalar() == 109
     engine.dispose()
+
+
+@pytest.mark.parametrize("target_name", ["sqlite_memory", "postgres_local", "mysql_local"])
+def test_an_atomic_batch_loads_every_table_or_none(
+    source_kit, bronze, pagila_database: Database, bronze_db: Database
+) -> None:
+    def load(**transforms: Any) -> list[Any]:
+        return load_datakit_tables(
+            source_kit, bronze, ["actor", "rental"], source=pagila_database, target=bronze_db,
+            batch_id="atomic", transforms=transforms, atomic=True,
+        )  # fmt: skip
+
+    failed = load(rental=_fail_at(12000))
+    assert [r.success for r in failed] == [False, False]
+    assert failed[0].error == f"{BRONZE}.actor: not loaded: the batch is atomic and {BRONZE}.rental failed"
+    assert bronze_rows(bronze_db, bronze_models.Actor.__table__) == []  # actor had loaded: rolled back with rental
+    loaded = load()
+    assert [r.rows_written for r in loaded] == [200, 16044]
+    assert len(bronze_rows(bronze_db, bronze_models.Actor.__table__)) == 200

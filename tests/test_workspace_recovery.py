@@ -6,7 +6,7 @@ import pytest
 
 from framework import deploy_data_objects, get_target_config, load_datakit, validate_deployment
 from framework.errors import ProvisionerUnavailable
-from framework.sharing import Handover, RunHost
+from framework.sharing import RunGuest, RunHost
 from framework.workspace import Workspace
 
 
@@ -23,7 +23,7 @@ def test_a_half_made_template_is_removed_and_made_again(target: str) -> None:
         # what a worker killed 0.5 s into the deploy leaves: the template with some tables, no "done" marker
         half = host.started[config.name].run.create_database("t0_tpl")
         deploy_data_objects(kit.tables[:2], half)
-        workspace = Workspace(Handover(host.handover([config])), [config], [kit], worker="gw1")
+        workspace = Workspace(RunGuest(host.handover([config])), [config], [kit], worker="gw1")
         try:
             database = workspace.target(config.name).database
             assert validate_deployment(kit, database).success

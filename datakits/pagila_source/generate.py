@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import random
 import string
 import time
@@ -180,8 +181,8 @@ Rows = Iterator[dict[str, Any]]
 
 def row_counts(scale: float) -> dict[str, int]:
     """Rows per table at ``scale``: the real counts times ``scale``, rounded, at least 1."""
-    if not scale > 0:
-        raise DatakitError(f"scale must be a number above 0, not {scale!r}")
+    if not (scale > 0 and math.isfinite(scale)):
+        raise DatakitError(f"scale must be a number above 0 and finite, not {scale!r}")
     counts = {name: real if name in _FIXED else max(1, round(real * scale)) for name, real in REAL_COUNTS.items()}
     counts["staff"] = max(counts["staff"], counts["store"])  # every store has a manager of its own
     counts["film_actor"] = min(counts["film_actor"], counts["actor"] * counts["film"])
@@ -494,7 +495,8 @@ def generate_pagila(
                     if progress:
                         progress(table.name, written[table.name], time.perf_counter() - started)
             finally:
-                if mode is not None:  # the connection goes back to the pool as it came
+                # the connection goes back to the pool as it came (unless an interrupt broke it: then it is closed)
+                if mode is not None and not conn.invalidated:
                     conn.execute(text("SET SESSION sql_mode = :mode"), {"mode": mode})
             if conn.dialect.name == "postgresql":
                 _reset_sequences(conn)

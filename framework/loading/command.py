@@ -1,6 +1,7 @@
 """``datakits load``: load a source datakit's tables into its bronze datakit, with progress.
 
     datakits load --source URL --datakit pagila_source --target T [--tables ...] [--batch-id ...] [--workers N]
+                  [--atomic]
     datakits load --source URL --datakit ./kits/shop_source --target T     # bronze derived: br__shop__public
 
 A progress line per table on stderr (rows, rows/s), the summary table on stdout. A named target is
@@ -11,8 +12,10 @@ bronze tables already, or be given ``--deploy``. Exit status 1 when a table fail
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from ..bronze import add_derive_flag, derive_bronze
+from ..connect import is_memory_sqlite
 from ..deploy import deploy_data_objects
 from ..discovery import Datakit, load_datakit
 from ..errors import DatakitError, DatakitNotFound
@@ -21,6 +24,7 @@ from ..progress import ProgressBoard, format_summary
 from ..resolve import target_config
 from ..runs import keep_note, open_target
 from ..targets import TargetConfig
+from ..urls import to_url
 
 __all__ = ["add_load_arguments", "run_load"]
 
@@ -41,6 +45,11 @@ def add_load_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--deploy", action="store_true", help="Deploy the bronze datakit first (a URL target)")
     parser.add_argument("--keep", action="store_true", help="Keep a disposable database and print its URL")
+    parser.add_argument(
+        "--atomic",
+        action="store_true",
+        help="Load the whole batch in one transaction: all tables or none (else each table is all or nothing)",
+    )
 
 
 def _bronze_datakit(args: argparse.Namespace, source_kit: Datakit) -> Datakit:
@@ -59,12 +68,24 @@ def _bronze_datakit(args: argparse.Namespace, source_kit: Datakit) -> Datakit:
     return derive_bronze(source_kit)
 
 
+def _check_source(source: TargetConfig) -> None:
+    """A source is only read: a SQLite file that is not there is an error, never a new empty file."""
+    if source.engine != "sqlite" or not source.url:
+        return
+    url = to_url(source.url)
+    if is_memory_sqlite(url):
+        raise DatakitError(f"--source {source.safe_url}: an in-memory SQLite database is empty; give a file")
+    if not Path(url.database or "").is_file():
+        raise DatakitError(f"--source {source.safe_url}: no such SQLite file; a source is read, never created")
+
+
 def run_load(args: argparse.Namespace, config: TargetConfig) -> int:
     if args.workers < 1 or args.batch_size < 1:
         raise DatakitError("--workers and --batch-size must be at least 1")
     source_kit = load_datakit(args.datakit)
     target_kit = _bronze_datakit(args, source_kit)
     source = target_config(args.source)
+    _check_source(source)
     batch_id = args.batch_id or new_batch_id()
     with open_target(config, keep=args.keep) as database:
         where = f"{config.name} ({database.safe_url})" if config.disposable else database.safe_url
@@ -81,6 +102,7 @@ def run_load(args: argparse.Namespace, config: TargetConfig) -> int:
             batch_id=batch_id,
             batch_size=args.batch_size,
             progress=ProgressBoard(),
+            atomic=args.atomic,
         )
         print(format_summary(results))
         if args.keep and config.disposable:

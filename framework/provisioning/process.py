@@ -4,10 +4,12 @@ Each server lives in a fresh folder ``datakits-process-<engine>-<random>`` under
 listens on a free port of 127.0.0.1 only, and is stopped (and its folder deleted) by
 ``Server.stop()``, or at interpreter exit when nobody stopped it.
 
-Crash safety (Linux): the server is started with ``PR_SET_PDEATHSIG``, so the kernel stops it
-when the process that started it dies, even by SIGKILL. The kernel ties that signal to the
-*thread* that forked the server, so it is only set when ``start`` runs on the main thread; a
-server started from another thread relies on ``stop()``, the exit hook and the sweep below.
+Crash safety (Linux): the server is started in a session of its own (so a Ctrl-C in the
+terminal reaches the run, which stops the server in order, and not the server) and with
+``PR_SET_PDEATHSIG``, so the kernel stops it when the process that started it dies, even by
+SIGKILL. The kernel ties that signal to the *thread* that forked the server, so it is only set
+when ``start`` runs on the main thread; a server started from another thread relies on
+``stop()``, the exit hook and the sweep below.
 Every folder holds an ``owner`` file (the starting process's pid and start time); each
 ``start`` removes leftover folders whose owner is dead, stopping a server still running there.
 
@@ -267,6 +269,7 @@ def _initialize(recipe: _Recipe, folder: Path, name: str) -> None:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             timeout=INIT_TIMEOUT,
+            start_new_session=True,  # Ctrl-C in the terminal is for us; we stop the server ourselves
             preexec_fn=_preexec(signal.SIGKILL),
             **_as(recipe),  # type: ignore[call-overload]
         )
@@ -289,6 +292,7 @@ def _launch(recipe: _Recipe, running: _Running, name: str) -> URL:
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                start_new_session=True,  # Ctrl-C in the terminal is for us; we stop the server ourselves
                 preexec_fn=_preexec(recipe.death_signal),
                 **_as(recipe),  # type: ignore[call-overload]
             )

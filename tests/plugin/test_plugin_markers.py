@@ -69,6 +69,14 @@ BAD = {
     "test_bad_engine": ('engines="oracle"', "*engines: unknown engine 'oracle'; use sqlite, postgresql, mysql"),
     "test_bad_isolation": ('isolation="snapshot"', "*isolation: 'snapshot' is not one of rollback, commit, fresh"),
     "test_bad_target": ('targets="postgres_locl"', "*targets: unknown target 'postgres_locl'; use one of *"),
+    "test_nowhere": (
+        'targets=["postgres_local"], engines=["mysql"]',
+        "*targets and engines exclude each other (postgres_local is postgresql, not mysql): the test would run nowhere",
+    ),
+    "test_stacked": (
+        'engines="postgresql")\n@pytest.mark.datakit(isolation="commit"',
+        "*more than one datakit marker on this test (only one would count); merge them into one",
+    ),
 }
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from plugin_helpers import drop_kept, leftovers, run_ids
 
+from framework.runs import run_tag
+
 PASSWORD = "s3cret-pw"
 # the local server trusts 127.0.0.1, so a URL with a password reaches it and shows the hiding
 PG_WITH_PASSWORD = f"postgresql://postgres:{PASSWORD}@127.0.0.1:5432/postgres"
@@ -86,19 +88,40 @@ def test_keep_keeps_the_databases_and_says_how_to_connect(run, pytester: pytest.
     targets = ["sqlite_memory", "sqlite_file", PG_WITH_PASSWORD, "mysql_local"]
     result = run("--datakit-keep", "--datakit=pagila_bronze", *[f"--datakit-target={t}" for t in targets])
     [run_id] = run_ids(result)
+    run = f"{run_id}_{run_tag(run_id)}"  # a run's databases: dkkeep_<run id>_<its tag>_<label>
     try:
         result.assert_outcomes(passed=4)
         result.stdout.fnmatch_lines_random(
             [
-                f"kept: postgresql+psycopg2://postgres:***@127.0.0.1:5432/dkkeep_{run_id}_t2_main",
-                f"kept: mysql+pymysql://root@127.0.0.1:3306/dkkeep_{run_id}_t3_main",
-                f"kept: sqlite+pysqlite:///*/dkkeep_{run_id}_t1_main.db",
+                f"kept: postgresql+psycopg2://postgres:***@127.0.0.1:5432/dkkeep_{run}_t2_main",
+                f"kept: mysql+pymysql://root@127.0.0.1:3306/dkkeep_{run}_t3_main",
+                f"kept: sqlite+pysqlite:///*/dkkeep_{run}_t1_main.db",
                 "not kept: the memory databases of sqlite_memory end with this run",
             ]
         )
         assert PASSWORD not in result.stdout.str()
         kept = leftovers(run_id)
-        assert f"dkkeep_{run_id}_t2_main" in kept and f"dkkeep_{run_id}_t3_main" in kept
+        assert f"dkkeep_{run}_t2_main" in kept and f"dkkeep_{run}_t3_main" in kept
     finally:
         drop_kept(run_id)
     assert leftovers(run_id) == []
+
+
+CRASHING = """
+import os
+
+
+def test_ok(datakit_target):
+    pass
+
+
+def test_crashes(datakit_target):
+    os._exit(1)  # the worker dies: xdist reports the test as failed, without the test's own report
+"""
+
+
+def test_a_crashed_worker_is_counted_for_its_target(run, pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(CRASHING)
+    result = run("-n", "2", "--datakit-target=sqlite_memory")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["sqlite_memory  1 passed, 1 failed, 0 skipped in *"])
