@@ -136,3 +136,14 @@ def test_a_path_that_is_not_a_dbt_project_is_a_usage_error(pytester: pytest.Pyte
     result = run("--datakit-dbt", "nowhere")
     result.stderr.fnmatch_lines(["*--datakit-dbt: 'nowhere' is not a dbt project (no dbt_project.yml in *nowhere)"])
     assert result.ret == pytest.ExitCode.USAGE_ERROR
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "dbt"
+
+
+def test_the_docs_example_runs_on_the_embedded_server(pytester: pytest.Pytester, run) -> None:
+    pytester.makeconftest((EXAMPLE / "conftest.py").read_text())
+    pytester.makepyfile(test_warehouse=(EXAMPLE / "test_warehouse.py").read_text())
+    ini = f"datakit_paths = pagila_source pagila_bronze\ndatakit_dbt_projects = {PROJECT}"
+    result = run("--datakit-target", "postgres_embedded", ini=ini, timeout=600)
+    result.assert_outcomes(passed=3)
