@@ -213,17 +213,23 @@ def _cli_args(
     return cli
 
 
+def _environment(password: str | None) -> dict[str, str]:
+    """What dbt's environment gets: the password for the profile, and no usage tracking."""
+    return {PASSWORD_ENV: password or "", "DO_NOT_TRACK": "1"}
+
+
 @contextmanager
-def _password(password: str | None) -> Iterator[None]:
-    before = os.environ.get(PASSWORD_ENV)
-    os.environ[PASSWORD_ENV] = password or ""
+def _environ(values: Mapping[str, str]) -> Iterator[None]:
+    before = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
     try:
         yield
     finally:
-        if before is None:
-            os.environ.pop(PASSWORD_ENV, None)
-        else:
-            os.environ[PASSWORD_ENV] = before
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _one_line(text: str, limit: int = 400) -> str:
@@ -280,7 +286,7 @@ def _node_finished(progress: Progress) -> Callable[[Any], None]:
 
 def _in_process(cli: list[str], password: str | None, progress: Progress | None = None) -> str | None:
     """Run dbt here; return dbt's error when it could not run the nodes at all."""
-    with _LOCK, _password(password), warnings.catch_warnings():
+    with _LOCK, _environ(_environment(password)), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # dbt's own dependencies warn on import; not ours to fix
         try:
             from dbt.cli.main import dbtRunner
@@ -300,8 +306,9 @@ def _dbt_command() -> list[str]:
 
 
 def _in_subprocess(cli: list[str], password: str | None, progress: Progress | None = None) -> str | None:
-    env = {**os.environ, PASSWORD_ENV: password or "", "DO_NOT_TRACK": "1"}
-    cli = [arg if arg != "none" else "error" for arg in cli]  # dbt's errors to stdout, for the message
+    env = {**os.environ, **_environment(password)}
+    level = cli.index("--log-level") + 1
+    cli = [*cli[:level], "error", *cli[level + 1 :]]  # dbt's errors to stdout, for the message
     done = subprocess.run([*_dbt_command(), *cli], env=env, capture_output=True, text=True, check=False)
     if done.returncode == 2:  # dbt could not run (1 is failing nodes: they are in run_results.json)
         lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
