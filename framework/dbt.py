@@ -36,9 +36,9 @@ from filelock import FileLock
 from sqlalchemy.engine import URL
 
 from .errors import DbtError
-from .runs import Database
-from .targets import list_targets
-from .urls import engine_of, safe_url, to_url
+from .runs import Database, url_of
+from .targets import TargetConfig, list_targets
+from .urls import engine_of, safe_url, to_url, with_driver
 
 __all__ = ["DbtError", "DbtNode", "DbtResult", "dbt_state_dir", "postgres_targets", "project_dir", "run_dbt"]
 
@@ -135,13 +135,18 @@ def postgres_targets() -> list[str]:
     return [t.name for t in list_targets() if t.engine == "postgresql"]
 
 
-def _check_postgres(database: Database) -> URL:
-    url = to_url(database.url)
-    engine = engine_of(url)
+def _check_postgres(database: Database | TargetConfig | URL | str) -> URL:
+    if isinstance(database, TargetConfig):
+        database = url_of(database)
+    url = with_driver(to_url(database.url if isinstance(database, Database) else database))
+    try:
+        engine = engine_of(url)
+    except ValueError as exc:
+        raise DbtError(str(exc)) from None
     if engine != "postgresql":
         raise DbtError(
             f"dbt here runs on PostgreSQL targets ({', '.join(postgres_targets())} or a postgresql:// URL); "
-            f"{database.safe_url} is {engine}"
+            f"{safe_url(url)} is {engine}"
         )
     return url
 
@@ -357,7 +362,7 @@ def failure_message(result: DbtResult) -> str:
 
 def run_dbt(
     project: str | Path,
-    database: Database,
+    database: Database | TargetConfig | URL | str,
     args: Sequence[str] = ("build",),
     *,
     select: str | Sequence[str] | None = None,
@@ -369,7 +374,8 @@ def run_dbt(
     check: bool = True,
     progress: Progress | None = None,
 ) -> DbtResult:
-    """Run ``dbt <args>`` for ``project`` against ``database`` (a PostgreSQL database).
+    """Run ``dbt <args>`` for ``project`` against ``database`` (a PostgreSQL database: a
+    :class:`~framework.runs.Database`, a URL, or a URL target).
 
     Raises :class:`DbtError` when dbt cannot run (a missing project, a model that does not
     compile, an unreachable database) and, with ``check`` (the default), when a node fails; the

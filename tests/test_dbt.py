@@ -57,6 +57,10 @@ class Warehouse:
             engine.dispose()
 
 
+def _url(database: Database) -> str:
+    return database.url.render_as_string(hide_password=False)
+
+
 def _load(pagila: Database, bronze: Database, batch_id: str, **kwargs: Any) -> None:
     results = load_datakit_tables(
         "pagila_source", "pagila_bronze", source=pagila, target=bronze, batch_id=batch_id, **kwargs
@@ -259,7 +263,7 @@ def small_db(servers) -> Iterator[Database]:
 def test_a_small_project_builds_in_process_and_in_a_child_process(small_db: Database, tmp_path: Path) -> None:
     project = small_project(tmp_path / "small")
     here = run_dbt(project, small_db, state_dir=tmp_path / "state")
-    child = run_dbt(project, small_db, state_dir=tmp_path / "state", subprocess=True)
+    child = run_dbt(project, _url(small_db), state_dir=tmp_path / "state", subprocess=True)  # a URL will do
     for result in (here, child):
         assert result.counts() == {"model": {"success": 1}, "test": {"pass": 2}}
         assert result.node("numbers").rows_affected == 3
@@ -321,10 +325,6 @@ def test_an_unreachable_database_is_one_line(tmp_path: Path) -> None:
 
 
 # --- datakits dbt ---------------------------------------------------------------------------------
-
-
-def _url(database: Database) -> str:
-    return database.url.render_as_string(hide_password=False)
 
 
 def test_cli_the_repository_yaml_matches_its_datakits(capsys: pytest.CaptureFixture[str]) -> None:
