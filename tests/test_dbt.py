@@ -177,7 +177,11 @@ def _moved(address_id: int):
 def test_batches_dedup_and_a_moved_customer_gets_a_second_version(
     warehouse: Warehouse, pagila_database: Database
 ) -> None:
-    """Runs last on its warehouse: it adds batches b2 (the same rows) and b3 (customer 1 moved)."""
+    """Runs last on its warehouse: it adds batches b2 (the same rows) and b3 (customer 1 moved).
+
+    The move is made as batch b3 is loaded (a transform), not in the source database, which the
+    session's other tests share.
+    """
     before = _silver_digest(warehouse)
     _load(pagila_database, warehouse.database, "b2", workers=2)
     assert warehouse.scalar("SELECT count(DISTINCT dk_batch_id) FROM br__pagila__public.rental") >= 2
