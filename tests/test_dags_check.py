@@ -54,4 +54,5 @@ def test_files_that_break_connect_or_define_nothing_fail_the_check(tmp_path: Pat
 def test_a_missing_folder_is_one_line(tmp_path: Path) -> None:
     done = dags_check(str(tmp_path / "nowhere"))
     assert done.returncode == 2
-    assert done.stderr.strip() == f"datakits: no DAG folder {tmp_path / 'nowhere'}; give the folder that holds the DAG files"
+    expected = f"datakits: no DAG folder {tmp_path / 'nowhere'}; give the folder that holds the DAG files"
+    assert done.stderr.strip() == expected
