@@ -24,7 +24,7 @@ import tempfile
 import threading
 import time
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,12 +38,13 @@ from .runs import Database
 from .targets import list_targets
 from .urls import engine_of, safe_url, to_url
 
-__all__ = ["DbtError", "DbtNode", "DbtResult", "dbt_state_dir", "postgres_targets", "run_dbt"]
+__all__ = ["DbtError", "DbtNode", "DbtResult", "dbt_state_dir", "postgres_targets", "project_dir", "run_dbt"]
 
 PASSWORD_ENV = "DATAKITS_DBT_PASSWORD"
 PROFILE_TARGET = "datakits"
 FAILED = ("error", "fail", "runtime error")
 _LOCK = threading.Lock()  # one dbtRunner invocation at a time in this process
+Progress = Callable[["DbtNode"], None]
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,14 @@ class DbtResult:
             parts.append(f"{total} {kind}{'s' if total != 1 else ''} ({detail})")
         body = "; ".join(parts) or "nothing selected"
         return f"dbt {self.command} on {self.database}: {body} in {self.seconds:.2f}s"
+
+
+def project_dir(project: str | Path) -> Path:
+    """The dbt project's folder, checked to hold a ``dbt_project.yml``."""
+    path = Path(project).resolve()
+    if not (path / "dbt_project.yml").is_file():
+        raise DbtError(f"dbt project {path} does not exist (no dbt_project.yml there); give the project's folder")
+    return path
 
 
 def postgres_targets() -> list[str]:
@@ -245,7 +254,31 @@ def _condense(message: str) -> str:
     return " ".join(kept).rstrip(";")
 
 
-def _in_process(cli: list[str], password: str | None) -> str | None:
+def _node_finished(progress: Progress) -> Callable[[Any], None]:
+    """A dbt event callback that reports each finished node to ``progress``."""
+
+    def callback(event: Any) -> None:
+        if event.info.name != "NodeFinished":
+            return
+        try:
+            done = event.data.run_result
+            response = dict(done.adapter_response or {})
+            rows = response.get("rows_affected")
+            node = DbtNode(
+                event.data.node_info.unique_id,
+                str(done.status),
+                float(done.execution_time or 0.0),
+                int(rows) if isinstance(rows, int | float) and rows >= 0 else None,
+                _one_line(done.message) if done.message else None,
+            )
+        except Exception:  # an event of another shape: no progress line, never a failed run
+            return
+        progress(node)
+
+    return callback
+
+
+def _in_process(cli: list[str], password: str | None, progress: Progress | None = None) -> str | None:
     """Run dbt here; return dbt's error when it could not run the nodes at all."""
     with _LOCK, _password(password), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # dbt's own dependencies warn on import; not ours to fix
@@ -253,7 +286,8 @@ def _in_process(cli: list[str], password: str | None) -> str | None:
             from dbt.cli.main import dbtRunner
         except ImportError:
             raise DbtError("dbt is not installed: pip install 'pytest-datakits[dbt]'") from None
-        result = dbtRunner().invoke(cli)
+        callbacks = [_node_finished(progress)] if progress is not None else []
+        result = dbtRunner(callbacks=callbacks).invoke(cli)
     if result.exception is not None:
         return _one_line(str(result.exception))
     return None
@@ -265,7 +299,7 @@ def _dbt_command() -> list[str]:
     return [found] if found else [sys.executable, "-c", "from dbt.cli.main import cli; cli()"]
 
 
-def _in_subprocess(cli: list[str], password: str | None) -> str | None:
+def _in_subprocess(cli: list[str], password: str | None, progress: Progress | None = None) -> str | None:
     env = {**os.environ, PASSWORD_ENV: password or "", "DO_NOT_TRACK": "1"}
     cli = [arg if arg != "none" else "error" for arg in cli]  # dbt's errors to stdout, for the message
     done = subprocess.run([*_dbt_command(), *cli], env=env, capture_output=True, text=True, check=False)
@@ -316,20 +350,20 @@ def run_dbt(
     threads: int = 4,
     state_dir: str | Path | None = None,
     check: bool = True,
+    progress: Progress | None = None,
 ) -> DbtResult:
     """Run ``dbt <args>`` for ``project`` against ``database`` (a PostgreSQL database).
 
     Raises :class:`DbtError` when dbt cannot run (a missing project, a model that does not
     compile, an unreachable database) and, with ``check`` (the default), when a node fails; the
     error's ``result`` holds the :class:`DbtResult`. ``state_dir`` is where the profile, target
-    and logs go (default: a folder per project and database under the temp folder).
+    and logs go (default: a folder per project and database under the temp folder). ``progress``
+    is called with each node as it finishes (in a child process: each node at the end).
     """
-    project = Path(project).resolve()
+    project = project_dir(project)
     if isinstance(args, str):
         args = (args,)
     command = " ".join(args) or "build"
-    if not (project / "dbt_project.yml").is_file():
-        raise DbtError(f"dbt project {project} does not exist (no dbt_project.yml there); give the project's folder")
     url = _check_postgres(database)
     state = Path(state_dir) if state_dir is not None else dbt_state_dir(project, url)
     state.mkdir(parents=True, exist_ok=True)
@@ -341,9 +375,12 @@ def run_dbt(
         cli = _cli_args(args, project, state, profiles, select, vars, log)
         started = time.perf_counter()
         runner = _in_subprocess if subprocess else _in_process
-        problem = runner(cli, url.password)
+        problem = runner(cli, url.password, progress)
         seconds = time.perf_counter() - started
         result = DbtResult(command, shown, _read_results(results_file), seconds, state / "target")
+        if subprocess and progress is not None:
+            for node in result.nodes:
+                progress(node)
     if problem is not None and not result.failed:
         raise DbtError(f"dbt {command} on {shown}: {_explain(problem, shown)}", result=result)
     if check and result.failed:
