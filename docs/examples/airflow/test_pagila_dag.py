@@ -32,6 +32,4 @@ def test_the_dag_takes_pagila_to_gold(datakit_airflow: AirflowRunner, pagila: Da
     assert set(result.states().values()) == {"success"}  # a failed task would have failed the test
     rows = result.xcoms["summary"]["rows"]
     assert rows["gold"]["fact_rental"] == rows["silver"]["rental"] == rows["bronze"]["rental"] > 0
-
-    again = datakit_airflow.run_dag("pagila_pipeline", conf={"batch_id": "b1"}, connections=connections)
-    assert again.xcoms["summary"]["rows"] == rows  # the same batch again: no row changes
+    assert sum(name.startswith("load[") for name in result.states()) == 15  # one mapped load per table
