@@ -17,7 +17,8 @@ usage errors or test errors.
     ├── LoadError                a batch that did not load (the target is as it was before it)
     ├── DbtError                 a dbt project that is missing or broken, or a dbt run with failing nodes
     ├── PipelineError            a pipeline step that cannot run (no dbt project, a source without its tables, drift)
-    └── StackError               the compose stack: no engine, a missing image, a service that is not healthy
+    ├── StackError               the compose stack: no engine, a missing image, a service that is not healthy
+    └── DagRunFailed             an Airflow DAG run (dag.test()) with a failed task: its id, error line, log tail
 """
 
 from __future__ import annotations
@@ -114,4 +115,12 @@ class DbtError(DatakitError):
     def __init__(self, message: str, failures: dict[str, str] | None = None, result: object | None = None) -> None:
         self.failures = dict(failures or {})  # node unique id -> dbt's message
         self.result = result  # the DbtResult, when dbt ran
+        super().__init__(message)
+
+
+class DagRunFailed(DatakitError):
+    """A DAG run with a failed task; ``result`` is the run's ``framework.dagtest.DagRunResult``."""
+
+    def __init__(self, message: str, result: object | None = None) -> None:
+        self.result = result
         super().__init__(message)

@@ -34,6 +34,7 @@ from .state import STATE, TARGET_FIXTURE, PluginState
 
 _HANDOVER = "datakits"
 _RESTORE_SIGTERM = pytest.StashKey[Callable[[], None]]()
+pytest_plugins = ["pytest_datakits.airflow"]  # Airflow homes and the datakit_airflow fixture
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
