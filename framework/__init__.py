@@ -5,6 +5,7 @@ DAGs all build on it.
 """
 
 from .connect import make_engine
+from .dbt import DbtNode, DbtResult, run_dbt
 from .deploy import CleanupResult, DeployResult, cleanup_deployment, deploy_data_objects
 from .discovery import Datakit, discover_datakit_modules, discover_sqlmodel_classes, load_datakit
 from .errors import (
@@ -13,6 +14,7 @@ from .errors import (
     DatakitError,
     DatakitImportError,
     DatakitNotFound,
+    DbtError,
     DeployError,
     LoadError,
     PipelineError,
@@ -58,6 +60,9 @@ __all__ = [
     "DatakitError",
     "DatakitImportError",
     "DatakitNotFound",
+    "DbtError",
+    "DbtNode",
+    "DbtResult",
     "DbtStep",
     "DeployError",
     "DeployResult",
@@ -99,6 +104,7 @@ __all__ = [
     "open_target",
     "reap",
     "reap_server",
+    "run_dbt",
     "run_pipeline",
     "safe_url",
     "start_server",

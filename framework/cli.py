@@ -7,6 +7,7 @@
     datakits load --source URL --datakit NAME --target T [--tables ...] [--batch-id ...] [--workers N]
     datakits generate pagila --scale S --target T [--seed N] [--keep]
     datakits pipeline pagila --source URL|generate[:SCALE] --target T [--batch-id B] [--workers N]
+    datakits dags check [FOLDER]
     datakits stack up|trigger|status|down     the local compose stack (framework.stack.command)
 
 A named target is disposable (a database of this run's own, dropped at the end); a URL, or the
@@ -22,6 +23,7 @@ import sys
 import time
 from collections.abc import Sequence
 
+from .dags_check import register as register_dags
 from .deploy import cleanup_deployment, deploy_data_objects
 from .discovery import load_datakit
 from .errors import DatakitError
@@ -86,6 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("--keep", action="store_true", help="Keep a disposable database and print its URL")
     _add_target_flags(generate)
     register_pipeline(sub)
+    register_dags(sub)
     register_stack(sub)
     return parser
 

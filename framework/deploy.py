@@ -46,7 +46,7 @@ class CleanupResult:
 
 def as_tables(tables: Tables) -> list[Table]:
     """Tables from a Datakit, SQLModel classes or Table objects; never empty."""
-    items = tables.tables if isinstance(tables, Datakit) else list(tables)
+    items: list[Any] = list(tables.tables if isinstance(tables, Datakit) else tables)
     result = [item if isinstance(item, Table) else item.__table__ for item in items]  # type: ignore[attr-defined,unused-ignore]
     if not result:
         raise DatakitDefinitionError("no tables to deploy: the datakit defines no SQLModel table classes")

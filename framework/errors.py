@@ -15,7 +15,9 @@ usage errors or test errors.
     │   └── AuthenticationFailed a wrong user or password
     ├── DeployError              DDL that the database refused
     ├── LoadError                a batch that did not load (the target is as it was before it)
+    ├── DbtError                 a dbt project that is missing or broken, or a dbt run with failing nodes
     ├── PipelineError            a pipeline step that cannot run (no dbt project, a source without its tables, drift)
+    ├── DagRunFailed             an Airflow DAG run (dag.test()) with a failed task: its id, error line, log tail
     └── StackError               the compose stack: no engine, a missing image, a service that is not healthy
 """
 
@@ -95,6 +97,23 @@ class PipelineError(DatakitError):
 
     def __init__(self, message: str, step: str | None = None) -> None:
         self.step = step
+        super().__init__(message)
+
+
+class DbtError(DatakitError):
+    """A dbt project that cannot run, or a dbt invocation whose nodes failed (named, with dbt's error)."""
+
+    def __init__(self, message: str, failures: dict[str, str] | None = None, result: object | None = None) -> None:
+        self.failures = dict(failures or {})  # node unique id -> dbt's message
+        self.result = result  # the DbtResult, when dbt ran
+        super().__init__(message)
+
+
+class DagRunFailed(DatakitError):
+    """A DAG run with a failed task; ``result`` is the run's ``framework.dagtest.DagRunResult``."""
+
+    def __init__(self, message: str, result: object | None = None) -> None:
+        self.result = result
         super().__init__(message)
 
 

@@ -28,6 +28,7 @@ from sqlalchemy import Table, func, inspect, select
 from sqlalchemy.engine import URL, Engine
 
 from .connect import check_connection, ensure_schemas, physical_schema
+from .dbt import run_dbt
 from .deploy import deploy_data_objects
 from .discovery import Datakit, load_datakit
 from .errors import DatakitError, PipelineError
@@ -107,7 +108,7 @@ PIPELINES: dict[str, Pipeline] = {
         silver="pagila_silver",
         gold="pagila_gold",
         project="dbt/pagila_warehouse",
-        silver_select="silver_core resource_type:snapshot",
+        silver_select="silver_core customer_snapshot",
         gold_select="gold_dimensions gold_facts",
         generator="datakits.pagila_source.generate:generate_pagila",
     )
@@ -168,15 +169,23 @@ class TableLoad(StepResult):
 
 @dataclass
 class DbtStep(StepResult):
-    """A dbt build of one layer: nodes per status (``success``, ``pass``, ...)."""
+    """A dbt build of one layer: nodes per resource type and status (``{"model": {"success": 15}}``)."""
 
     layer: str
     select: str
-    statuses: dict[str, int] = field(default_factory=dict)
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def nodes(self) -> int:
-        return sum(self.statuses.values())
+        return sum(sum(statuses.values()) for statuses in self.counts.values())
+
+    def describe(self) -> str:
+        """``15 models (15 success); 40 tests (40 pass)``."""
+        parts = []
+        for kind, statuses in sorted(self.counts.items()):
+            detail = ", ".join(f"{count} {status}" for status, count in sorted(statuses.items()))
+            parts.append(f"{sum(statuses.values())} {kind}s ({detail})")
+        return "; ".join(parts) or "nothing selected"
 
 
 @dataclass
@@ -214,7 +223,8 @@ def _grid(head: tuple[str, ...], body: Sequence[tuple[str, ...]], total: tuple[s
     widths = [max(len(row[i]) for row in [head, *body, total]) for i in range(len(head))]
 
     def fmt(row: tuple[str, ...]) -> str:
-        return "  ".join([row[0].ljust(widths[0]), *(c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True))])
+        cells = [row[0].ljust(widths[0]), *(c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True))]
+        return "  ".join(cells).rstrip()
 
     rule = "  ".join("-" * w for w in widths)
     return [fmt(head), rule, *(fmt(r) for r in body), rule, fmt(total)]
@@ -352,14 +362,9 @@ def load_bronze_table(
 
 
 def _dbt(layer: str, select: str, warehouse: Where, spec: Pipeline) -> DbtStep:
-    from .dbt import run_dbt
-
     started = time.perf_counter()
     result = run_dbt(spec.project_path(), as_database(warehouse), ("build",), select=select)
-    statuses: dict[str, int] = {}
-    for node in result.nodes:
-        statuses[str(node.status)] = statuses.get(str(node.status), 0) + 1
-    return DbtStep(time.perf_counter() - started, layer, select, statuses)
+    return DbtStep(time.perf_counter() - started, layer, select, result.counts())
 
 
 def dbt_silver(warehouse: Where, pipeline: str | Pipeline = "pagila") -> DbtStep:
@@ -460,12 +465,8 @@ def run_pipeline(
     for name, build in (("dbt_silver", dbt_silver), ("dbt_gold", dbt_gold)):
         built = build(warehouse, spec)
         steps[name] = built.seconds
-        say(f"{name:<11} {built.nodes} nodes ({_statuses(built.statuses)})  {built.seconds:6.2f}s")
+        say(f"{name:<11} {built.describe()}  {built.seconds:6.2f}s")
     validated = validate_warehouse(warehouse, spec)
     steps["validate"] = validated.seconds
     say(f"validate    {sum(validated.checked.values())} tables, no drift  {validated.seconds:6.2f}s")
     return summarize_warehouse(warehouse, steps, spec)
-
-
-def _statuses(statuses: Mapping[str, int]) -> str:
-    return ", ".join(f"{count} {status}" for status, count in sorted(statuses.items())) or "nothing selected"

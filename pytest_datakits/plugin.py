@@ -30,6 +30,7 @@ from .fixtures import (  # noqa: F401 (fixtures are found by name on the plugin 
 from .state import STATE, TARGET_FIXTURE, PluginState
 
 _HANDOVER = "datakits"
+pytest_plugins = ["pytest_datakits.airflow"]  # Airflow homes and the datakit_airflow fixture
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -68,6 +68,10 @@ PUBLIC = {
     "summarize_warehouse",
     "url_from_connection",
     "validate_warehouse",
+    "DbtError",
+    "DbtNode",
+    "DbtResult",
+    "run_dbt",
 }
 
 
