@@ -17,8 +17,8 @@ usage errors or test errors.
     ├── LoadError                a batch that did not load (the target is as it was before it)
     ├── DbtError                 a dbt project that is missing or broken, or a dbt run with failing nodes
     ├── PipelineError            a pipeline step that cannot run (no dbt project, a source without its tables, drift)
-    ├── StackError               the compose stack: no engine, a missing image, a service that is not healthy
-    └── DagRunFailed             an Airflow DAG run (dag.test()) with a failed task: its id, error line, log tail
+    ├── DagRunFailed             an Airflow DAG run (dag.test()) with a failed task: its id, error line, log tail
+    └── StackError               the compose stack: no engine, a missing image, a service that is not healthy
 """
 
 from __future__ import annotations
@@ -105,10 +105,6 @@ class PipelineError(DatakitError):
         super().__init__(message)
 
 
-class StackError(DatakitError):
-    """The local compose stack (``datakits stack``): no engine or image, a service that did not become healthy."""
-
-
 class DbtError(DatakitError):
     """A dbt project that cannot run, or a dbt invocation whose nodes failed (named, with dbt's error)."""
 
@@ -124,3 +120,7 @@ class DagRunFailed(DatakitError):
     def __init__(self, message: str, result: object | None = None) -> None:
         self.result = result
         super().__init__(message)
+
+
+class StackError(DatakitError):
+    """The local compose stack (``datakits stack``): no engine or image, a service that did not become healthy."""

@@ -20,6 +20,10 @@ from ..errors import StackError
 TERMINAL = ("success", "failed")
 
 
+class Unanswered(StackError):
+    """The API server did not answer (down, or too busy within the timeout)."""
+
+
 @dataclass(frozen=True)
 class TaskRun:
     """One task instance of a DAG run (a mapped task has one per map index)."""
@@ -78,7 +82,7 @@ class AirflowApi:
             try:
                 return self._call("GET", f"/api/v2/dags/{quote(dag_id)}")
             except StackError as exc:
-                if "HTTP 404" not in str(exc):
+                if not isinstance(exc, Unanswered) and "HTTP 404" not in str(exc):
                     raise
                 if time.monotonic() > deadline:
                     raise StackError(
@@ -104,12 +108,17 @@ class AirflowApi:
     def wait_run(self, dag_id: str, run_id: str, timeout: float = 1800, poll: float = 2.0) -> DagRun:
         """Poll the run until it succeeds or fails (or ``timeout`` seconds pass: a StackError)."""
         deadline = time.monotonic() + timeout
+        state = "unknown"
         while True:
-            found = self.run(dag_id, run_id)
-            if found.state in TERMINAL:
+            try:
+                found = self.run(dag_id, run_id)
+            except Unanswered:  # a busy API server (the run's own tasks load it): ask again
+                found = None
+            if found is not None and found.state in TERMINAL:
                 return found
+            state = found.state if found is not None else state
             if time.monotonic() > deadline:
-                raise StackError(f"run {run_id} of {dag_id} still {found.state} after {timeout:.0f} s")
+                raise StackError(f"run {run_id} of {dag_id} still {state} after {timeout:.0f} s")
             time.sleep(poll)
 
     def task_runs(self, dag_id: str, run_id: str) -> list[TaskRun]:
@@ -142,7 +151,7 @@ class AirflowApi:
             raise StackError(f"{method} {path.split('?')[0]}: HTTP {exc.code} {detail}") from None
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
-            raise StackError(f"the Airflow API server at {self.base_url} does not answer ({reason})") from None
+            raise Unanswered(f"the Airflow API server at {self.base_url} does not answer ({reason})") from None
         return json.loads(text) if text else {}
 
 

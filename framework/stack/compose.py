@@ -234,19 +234,31 @@ class Stack:
             found[kind] = done.stdout.split()
         return found
 
-    def remove_leftovers(self) -> dict[str, list[str]]:
+    def remove_leftovers(self, settle: float = 30) -> dict[str, list[str]]:
         """Remove what a killed run left of this project (only what carries both labels); what was removed.
 
-        Works without the env file (compose itself would refuse without the passwords)."""
-        left = self.resources()
-        for kind, command in (
-            ("containers", ["docker", "rm", "-f", "-v"]),
-            ("networks", ["docker", "network", "rm"]),
-            ("volumes", ["docker", "volume", "rm", "-f"]),
-        ):
-            if left[kind]:
-                subprocess.run([*command, *left[kind]], capture_output=True, text=True, timeout=300)
-        return left
+        Works without the env file (compose itself would refuse without the passwords). Requests the
+        killed compose had already sent may still create things for a moment: removes until nothing is
+        left twice in a row, for at most ``settle`` seconds."""
+        removed: dict[str, list[str]] = {"containers": [], "networks": [], "volumes": []}
+        deadline = time.monotonic() + settle
+        quiet = 0
+        while quiet < 2 and time.monotonic() < deadline:
+            left = self.resources()
+            if not any(left.values()):
+                quiet += 1
+                time.sleep(1)
+                continue
+            quiet = 0
+            for kind, command in (
+                ("containers", ["docker", "rm", "-f", "-v"]),
+                ("networks", ["docker", "network", "rm"]),
+                ("volumes", ["docker", "volume", "rm", "-f"]),
+            ):
+                if left[kind]:
+                    subprocess.run([*command, *left[kind]], capture_output=True, text=True, timeout=300)
+                    removed[kind] += [item for item in left[kind] if item not in removed[kind]]
+        return removed
 
 
 def _ok(command: list[str]) -> bool:
