@@ -118,7 +118,7 @@ def _cmd_deploy(args: argparse.Namespace, validate_only: bool = False) -> int:
                 f"{len(result.existing)} already there ({result.seconds:.2f}s)"
             )
         if validate_only or args.validate:
-            report = validate_deployment(kit, database, report_extra_tables=False)
+            report = validate_deployment(kit, database)
             print(f"validate {kit.name}: {report.summary()}")
             status = 0 if report.success else 1
         if getattr(args, "cleanup", False):
