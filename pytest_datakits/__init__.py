@@ -7,6 +7,6 @@ The types its fixtures return, for annotations::
 
 from framework.workspace import ProvisionedTarget
 
-from .factories import DatakitFactories, current_session
+from .factories import DatakitFactories, current_session, use_session
 
-__all__ = ["DatakitFactories", "ProvisionedTarget", "current_session"]
+__all__ = ["DatakitFactories", "ProvisionedTarget", "current_session", "use_session"]

@@ -15,8 +15,9 @@ import pytest
 
 from framework.sharing import Handover, RunHost
 
-from . import markers, options, report
+from . import kitpaths, markers, options, report
 from .fixtures import (  # noqa: F401 (fixtures are found by name on the plugin module)
+    _datakit_current_session,
     _datakit_target_name,
     _datakit_test,
     _datakit_workspace,
@@ -34,6 +35,10 @@ _HANDOVER = "datakits"
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     options.add_options(parser)
+
+
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    kitpaths.put_kits_on_path(early_config)  # before the conftest.py files import from them
 
 
 @pytest.hookimpl(tryfirst=True)
