@@ -19,8 +19,11 @@ from .urls import ENGINES, engine_of, safe_url, to_url, with_driver
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 DEFAULT_MYSQL_URL = "mysql+pymysql://root@127.0.0.1:3306/test"
-DEFAULT_POSTGRES_IMAGE = "datakits/postgres:15"  # built locally: bash .ci/docker-images
-DEFAULT_MYSQL_IMAGE = "datakits/mariadb:10.11"  # built locally: bash .ci/docker-images
+DEFAULT_POSTGRES_IMAGE = "postgres:15"  # the official image, pulled as testcontainers does
+DEFAULT_MYSQL_IMAGE = "mariadb:10.11"
+#: official image -> the one ``bash .ci/docker-images`` builds without any registry (used when the
+#: official one is not there and this one is; CI names them in DATAKITS_POSTGRES_IMAGE/_MYSQL_IMAGE)
+LOCAL_IMAGES = {DEFAULT_POSTGRES_IMAGE: "datakits/postgres:15", DEFAULT_MYSQL_IMAGE: "datakits/mariadb:10.11"}
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -171,13 +172,17 @@ def test_unknown_target() -> None:
     assert "unknown target 'oracle_cloud'" in line and "sqlite_memory" in line
 
 
-def test_container_without_docker_names_the_alternatives() -> None:
-    from framework.provisioning.container import docker_reachable
-
-    if docker_reachable() is None:
-        pytest.skip("a Docker engine is reachable here; this checks the message when none is")
-    line = one_line_error(datakits("deploy", "pagila_bronze", "--target", "postgres_container"))
-    assert "needs a Docker engine" in line and "postgres_embedded" in line
+def test_container_without_docker_names_the_alternatives(tmp_path: Path) -> None:
+    env = {**os.environ, "DOCKER_HOST": f"unix://{tmp_path / 'no-docker.sock'}"}  # an engine that is not there
+    result = subprocess.run(
+        [sys.executable, "-m", "framework.cli", "deploy", "pagila_bronze", "--target", "postgres_container"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    line = one_line_error(result)
+    assert "needs a Docker engine" in line and "postgres_embedded" in line and "bash .ci/docker-images" in line
 
 
 def test_reap_by_hand() -> None:
