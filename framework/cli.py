@@ -8,9 +8,10 @@
     datakits generate pagila --scale S --target T [--seed N] [--keep]
     datakits reflect URL [--schema S ...] [--tables ...] --out PATH [--force]
 
-A named target is disposable (a database of this run's own, dropped at the end); a URL, or the
-connection flags ``--target-type --host --port --database --user --password``, mean that very
-database. Errors are one line on stderr and exit status 2 (bad input) or 1 (drift, refused DDL).
+A named target is disposable (a database of this run's own, dropped at the end), and so is a
+server URL (a PostgreSQL or MySQL URL without a database, as the plugin takes it); a URL with a
+database, or the connection flags ``--target-type --host --port --database --user --password``,
+mean that very database. Errors are one line on stderr and exit status 2 (bad input) or 1 (drift, refused DDL).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from .errors import DatakitError
 from .loading.command import add_load_arguments, run_load
 from .reflect import add_arguments as add_reflect_arguments
 from .runs import keep_note, open_target, reap, resolve
-from .targets import TargetConfig, create_custom_target, list_targets
+from .targets import SERVER_URL, TargetConfig, create_custom_target, list_targets
 from .validate import validate_deployment
 
 
@@ -100,11 +101,17 @@ def _cmd_targets() -> int:
     return 0
 
 
+#: the one rule for URLs, said whenever a command needs the other kind
+ONE_RULE = "a URL without a database is a server (a disposable database is made there), one with a database is it"
+
+
 def _cmd_deploy(args: argparse.Namespace, validate_only: bool = False) -> int:
     kit = load_datakit(args.datakit)
     if args.derive_bronze:
         kit = derive_bronze(kit)
     config = _target(args)
+    if validate_only and config.needs == SERVER_URL:
+        raise DatakitError(f"{config.safe_url} names a server, not a database (no database in the URL); {ONE_RULE}")
     status = 0
     with open_target(config, keep=getattr(args, "keep", False)) as database:
         where = f"{config.name} ({database.safe_url})" if config.disposable else database.safe_url

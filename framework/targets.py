@@ -110,14 +110,23 @@ def get_target_config(name: str) -> TargetConfig:
 
 
 def url_target(url: str | URL, name: str | None = None) -> TargetConfig:
-    """A target that is the very database at ``url``."""
+    """A target from a URL. One rule, for the CLI, the DAGs and the plugin alike: a PostgreSQL or MySQL
+    URL without a database names a server, on which a run makes disposable databases of its own (as
+    ``postgres_local`` does); a URL with a database names that very database (the plugin takes the
+    server it is on)."""
     parsed = with_driver(to_url(url))
     try:
         engine = engine_of(parsed)
     except ValueError as exc:
         raise UnknownTarget(str(exc), target=safe_url(parsed)) from None
     text = parsed.render_as_string(hide_password=False)
+    if engine != "sqlite" and not parsed.database:
+        return TargetConfig(name or safe_url(parsed), engine, "local", SERVER_URL, url=text)
     return TargetConfig(name or safe_url(parsed), engine, "url", "the database at this URL", url=text)
+
+
+#: what a URL without a database needs, and is: a server, not a database
+SERVER_URL = "the server at this URL (no database in it: each run makes a disposable one there)"
 
 
 def create_custom_target(engine: str, database: str, **options: Any) -> TargetConfig:

@@ -122,6 +122,8 @@ def plugin_target(value: str, source: str = "--datakit-target") -> TargetConfig:
         raise pytest.UsageError(
             f"{source}: unknown target {value!r}; use one of {allowed}, or a postgresql:// or mysql:// server URL"
         ) from None
+    if config.provisioner == "local" and "://" in value:  # a server URL, by the library's rule too
+        return replace(config, name=url_id(value))
     if config.provisioner != "url":
         return config
     if config.engine == "sqlite":

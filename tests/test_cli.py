@@ -204,3 +204,12 @@ def test_keep_leaves_a_database_no_reaper_touches() -> None:
     finally:
         server.drop_database(name)
         server.stop()
+
+
+def test_a_url_without_a_database_is_a_server_as_in_the_plugin() -> None:
+    server = "postgresql://postgres@127.0.0.1:5432"
+    out = datakits("deploy", "pagila_bronze", "--target", server, "--validate")
+    assert out.returncode == 0, out.stderr
+    assert "/dk_" in out.stdout and "15 created" in out.stdout and "no drift" in out.stdout  # disposable, not postgres
+    line = one_line_error(datakits("validate", "pagila_bronze", "--target", server))
+    assert "names a server, not a database" in line and "a URL without a database is a server" in line
