@@ -17,6 +17,7 @@ PostgreSQL, MySQL/MariaDB and SQLite alike.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -107,8 +108,6 @@ def _generic(type_: TypeEngine[Any]) -> TypeEngine[Any]:
     """A type every engine holds, for the same Python values."""
     if isinstance(type_, ARRAY):
         return JSON(none_as_null=True)
-    if isinstance(type_, postgresql.DOMAIN):
-        return portable_type(type_.data_type)
     try:
         kind = type_.python_type
     except NotImplementedError:
@@ -142,15 +141,18 @@ def _bronze_table(source: Table, metadata: MetaData, schema: str) -> Table:
     clash = [c.name for c in source.columns if c.name in LINEAGE_COLUMNS]
     if clash:
         raise DatakitDefinitionError(f"table {source.fullname!r} has lineage column names already: {', '.join(clash)}")
-    columns = [
-        Column(
-            c.name,
-            portable_type(c.type),
-            nullable=False if c.primary_key else c.nullable,
-            autoincrement=False,
-        )
-        for c in source.columns
-    ]
+    domains: list[postgresql.DOMAIN] = []
+    columns = []
+    for c in source.columns:
+        type_ = c.type
+        if isinstance(type_, postgresql.DOMAIN):  # a reflected domain: created on PostgreSQL only, as Pagila's
+            domain = copy.copy(type_)
+            domain.create_type = False
+            domains.append(domain)
+            type_ = portable_type(type_.data_type).with_variant(domain, "postgresql")
+        else:
+            type_ = portable_type(type_)
+        columns.append(Column(c.name, type_, nullable=False if c.primary_key else c.nullable, autoincrement=False))
     table = Table(
         source.name,
         metadata,
@@ -161,9 +163,21 @@ def _bronze_table(source: Table, metadata: MetaData, schema: str) -> Table:
         schema=schema,
         comment=source.comment,
     )
-    for listener in source.dispatch.before_create:  # what the source creates first (a domain, say)
-        event.listen(table, "before_create", listener)
+    for listener in source.dispatch.before_create:  # what the source's own hooks create first (a domain, say)
+        if not isinstance(getattr(getattr(listener, "func", listener), "__self__", None), TypeEngine):
+            event.listen(table, "before_create", listener)  # (a type's own hooks come with the type)
+    if domains:
+        event.listen(table, "before_create", _domain_creator(domains))
     return table
+
+
+def _domain_creator(domains: list[postgresql.DOMAIN]) -> Any:
+    def create_domains(target: Table, connection: Any, **kw: Any) -> None:
+        if connection.dialect.name == "postgresql":
+            for domain in domains:
+                domain.create(connection, checkfirst=True)
+
+    return create_domains
 
 
 def derive_bronze(source_kit: Datakit | str, schema: str | None = None) -> BronzeDatakit:

@@ -12,9 +12,10 @@
     datakits dbt sources|contracts|build ...   (framework.dbt_command)
     datakits reflect URL [--schema S ...] [--tables ...] --out PATH [--force]
 
-A named target is disposable (a database of this run's own, dropped at the end); a URL, or the
-connection flags ``--target-type --host --port --database --user --password``, mean that very
-database. Errors are one line on stderr and exit status 2 (bad input) or 1 (drift, refused DDL).
+A named target is disposable (a database of this run's own, dropped at the end), and so is a
+server URL (a PostgreSQL or MySQL URL without a database, as the plugin takes it); a URL with a
+database, or the connection flags ``--target-type --host --port --database --user --password``,
+mean that very database. Errors are one line on stderr and exit status 2 (bad input) or 1 (drift, refused DDL).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from .resolve import target_config
 from .runs import keep_note, open_target, reap
 from .signals import interrupt_on_sigterm
 from .stack.command import register as register_stack
-from .targets import TargetConfig, create_custom_target, list_targets
+from .targets import SERVER_URL, TargetConfig, create_custom_target, list_targets
 from .urls import safe_text
 from .validate import validate_deployment
 
@@ -119,11 +120,17 @@ def _cmd_targets() -> int:
     return 0
 
 
+#: the one rule for URLs, said whenever a command needs the other kind
+ONE_RULE = "a URL without a database is a server (a disposable database is made there), one with a database is it"
+
+
 def _cmd_deploy(args: argparse.Namespace, validate_only: bool = False) -> int:
     kit = load_datakit(args.datakit)
     if args.derive_bronze:
         kit = derive_bronze(kit)
     config = _target(args)
+    if validate_only and config.needs == SERVER_URL:
+        raise DatakitError(f"{config.safe_url} names a server, not a database (no database in the URL); {ONE_RULE}")
     status = 0
     with open_target(config, keep=getattr(args, "keep", False)) as database:
         where = f"{config.name} ({database.safe_url})" if config.disposable else database.safe_url
@@ -138,7 +145,7 @@ def _cmd_deploy(args: argparse.Namespace, validate_only: bool = False) -> int:
                 f"{len(result.existing)} already there ({result.seconds:.2f}s)"
             )
         if validate_only or args.validate:
-            report = validate_deployment(kit, database, report_extra_tables=False)
+            report = validate_deployment(kit, database)
             print(f"validate {kit.name}: {report.summary()}")
             status = 0 if report.success else 1
         if getattr(args, "cleanup", False):

@@ -36,7 +36,8 @@ from filelock import FileLock
 from sqlalchemy.engine import URL
 
 from .errors import DbtError
-from .runs import Database, url_of
+from .resolve import resolve_target
+from .runs import Database
 from .targets import TargetConfig, list_targets
 from .urls import engine_of, safe_url, to_url, with_driver
 
@@ -136,8 +137,8 @@ def postgres_targets() -> list[str]:
 
 
 def _check_postgres(database: Database | TargetConfig | URL | str) -> URL:
-    if isinstance(database, TargetConfig):
-        database = url_of(database)
+    if isinstance(database, TargetConfig) or (isinstance(database, str) and "://" not in database):
+        database = resolve_target(database).url  # a named target: this process's database there
     url = with_driver(to_url(database.url if isinstance(database, Database) else database))
     try:
         engine = engine_of(url)

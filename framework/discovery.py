@@ -84,6 +84,11 @@ def _module_name_for(path: Path) -> tuple[Path, str]:
     return parent, ".".join(parts)
 
 
+def import_root(path: str | Path) -> Path:
+    """The ``sys.path`` entry under which a datakit at ``path`` imports as itself."""
+    return _module_name_for(Path(path))[0]
+
+
 def discover_datakit_modules(path_or_name: str | Path) -> list[ModuleType]:
     """The modules of a datakit given as a path, an installed datakit name, or a module name."""
     text = str(path_or_name)

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ForeignKeyConstraint, MetaData, Table, inspect, text
+from sqlalchemy import ForeignKeyConstraint, MetaData, Table, inspect
 from sqlalchemy.dialects.postgresql import DOMAIN
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.exc import SADeprecationWarning
@@ -39,6 +39,7 @@ from sqlalchemy.exc import SADeprecationWarning
 from .connect import check_connection, make_engine, physical_schema
 from .errors import DatakitError, ProvisionerUnavailable
 from .urls import safe_url
+from .validate import partitions
 
 __all__ = ["ReflectResult", "reflect_datakit", "render_datakit"]
 
@@ -116,20 +117,6 @@ def _indent(block: str, prefix: str) -> str:
     return "\n".join(prefix + line if line else line for line in block.splitlines())
 
 
-def _partitions(engine: Engine, schema: str | None) -> set[str]:
-    if engine.dialect.name != "postgresql":
-        return set()
-    with engine.connect() as conn:
-        rows = conn.execute(
-            text(
-                "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                "WHERE c.relispartition AND n.nspname = coalesce(:s, current_schema())"
-            ),
-            {"s": schema},
-        )
-        return {r[0] for r in rows}
-
-
 def _drop_mysql_fk_indexes(table: Table) -> None:
     """MySQL creates an index for each foreign key, named after it: the foreign key's, not the kit's."""
     fk_names = {c.name for c in table.constraints if isinstance(c, ForeignKeyConstraint)}
@@ -149,7 +136,7 @@ def _reflect(engine: Engine, schemas: Sequence[str | None], tables: Sequence[str
         real = physical_schema(engine, logical)
         if logical and real not in inspector.get_schema_names():
             raise DatakitError(f"schema {logical!r} is not in the database (looked for {real!r})")
-        names = set(inspector.get_table_names(schema=real)) - _partitions(engine, real)
+        names = set(inspector.get_table_names(schema=real)) - partitions(engine, real)
         if wanted:
             names &= wanted
         for name in sorted(names):

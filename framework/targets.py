@@ -20,8 +20,11 @@ from .urls import ENGINES, engine_of, safe_text, safe_url, to_url, with_driver
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 DEFAULT_MYSQL_URL = "mysql+pymysql://root@127.0.0.1:3306/test"
-DEFAULT_POSTGRES_IMAGE = "datakits/postgres:15"  # built locally: bash .ci/docker-images
-DEFAULT_MYSQL_IMAGE = "datakits/mariadb:10.11"  # built locally: bash .ci/docker-images
+DEFAULT_POSTGRES_IMAGE = "postgres:15"  # the official image, pulled as testcontainers does
+DEFAULT_MYSQL_IMAGE = "mariadb:10.11"
+#: official image -> the one ``bash .ci/docker-images`` builds without any registry (used when the
+#: official one is not there and this one is; CI names them in DATAKITS_POSTGRES_IMAGE/_MYSQL_IMAGE)
+LOCAL_IMAGES = {DEFAULT_POSTGRES_IMAGE: "datakits/postgres:15", DEFAULT_MYSQL_IMAGE: "datakits/mariadb:10.11"}
 
 
 @dataclass(frozen=True)
@@ -168,7 +171,10 @@ def get_integration_target() -> TargetConfig:
 
 
 def url_target(url: str | URL, name: str | None = None) -> TargetConfig:
-    """A target that is the very database at ``url``."""
+    """A target from a URL. One rule, for the CLI, the DAGs and the plugin alike: a PostgreSQL or MySQL
+    URL without a database names a server, on which a run makes disposable databases of its own (as
+    ``postgres_local`` does); a URL with a database names that very database (the plugin takes the
+    server it is on)."""
     try:
         parsed = with_driver(to_url(url))
     except (ArgumentError, ValueError) as exc:  # not a URL at all, or a port that is not a number
@@ -184,6 +190,8 @@ def url_target(url: str | URL, name: str | None = None) -> TargetConfig:
         message = f"{safe_url(parsed)}: no SQLAlchemy driver {parsed.drivername!r} is installed; leave the driver out"
         raise UnknownTarget(message, target=safe_url(parsed)) from None
     text = parsed.render_as_string(hide_password=False)
+    if engine != "sqlite" and not parsed.database:
+        return TargetConfig(name or safe_url(parsed), engine, "local", SERVER_URL, url=text)
     return TargetConfig(name or safe_url(parsed), engine, "url", "the database at this URL", url=text)
 
 
@@ -194,6 +202,10 @@ def server_target(config: TargetConfig, name: str | None = None) -> TargetConfig
     if not engine_kind(config.engine).has_servers or not config.url:
         raise UnknownTarget(f"{config.name} is one SQLite database, not a server", target=config.name)
     return replace(config, name=name or config.name, provisioner="local", needs="the server at this URL")
+
+
+#: what a URL without a database needs, and is: a server, not a database
+SERVER_URL = "the server at this URL (no database in it: each run makes a disposable one there)"
 
 
 def create_custom_target(engine: str, database: str, **options: Any) -> TargetConfig:

@@ -1,7 +1,8 @@
 """Reflect a live database and report where it drifts from a datakit's contract.
 
 Per table: missing or extra; per column: missing, extra, type (compared in the engine's own
-terms), nullability; per table: primary key, unique constraints and indexes.
+terms, shown in the database's own names), nullability; per table: primary key, unique
+constraints, indexes and foreign keys (missing, extra, or pointing at another table or column).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Index, Table, UniqueConstraint, inspect, text
+from sqlalchemy import Constraint, Index, Table, UniqueConstraint, inspect, text
 from sqlalchemy.engine import Dialect, Engine, Inspector
 from sqlalchemy.types import TypeEngine
 
@@ -26,6 +27,7 @@ class Drift:
     table: str
     kind: str  # missing_table extra_table missing_column extra_column type nullable primary_key
     #            missing_unique extra_unique missing_index extra_index
+    #            missing_foreign_key extra_foreign_key foreign_key
     detail: str
     column: str | None = None
     expected: str | None = None
@@ -83,7 +85,17 @@ def type_name(type_: TypeEngine[Any], dialect: Dialect) -> str:
     return _ALIASES.get(name, name)
 
 
-def _creates_on(item: Index | UniqueConstraint, dialect: Dialect) -> bool:
+def shown_type(type_: TypeEngine[Any], dialect: Dialect) -> str:
+    """A type as the database spells it in DDL (``NUMERIC(10,2)`` on PostgreSQL, ``DECIMAL(10,2)`` on MySQL)."""
+    try:
+        name = type_.compile(dialect=dialect)
+    except Exception:  # an unknown reflected type: its class name
+        return type(type_).__name__
+    name = re.sub(r",\s+", ",", " ".join(name.split()))
+    return re.sub(r"^NUMERIC\b", "DECIMAL", name) if dialect.name == "mysql" else name  # MySQL keeps DECIMAL
+
+
+def _creates_on(item: Index | Constraint, dialect: Dialect) -> bool:
     condition = getattr(item, "_ddl_if", None)
     if condition is None or condition.dialect is None:
         return True
@@ -96,7 +108,7 @@ def _expected_keys(table: Table, dialect: Dialect) -> tuple[dict[tuple[str, ...]
     indexes: dict[tuple[str, ...], str] = {}
     for constraint in table.constraints:
         if isinstance(constraint, UniqueConstraint) and _creates_on(constraint, dialect):
-            uniques[tuple(c.name for c in constraint.columns)] = str(constraint.name or "unique")
+            uniques[tuple(c.name for c in constraint.columns)] = str(constraint.name or "")
     for index in table.indexes:
         if _creates_on(index, dialect):
             cols = tuple(str(getattr(c, "name", c)) for c in index.expressions)
@@ -109,7 +121,14 @@ def _actual_keys(
 ) -> tuple[dict[tuple[str, ...], str], dict[tuple[str, ...], str]]:
     uniques: dict[tuple[str, ...], str] = {}
     indexes: dict[tuple[str, ...], str] = {}
-    fk_names = {fk.get("name") for fk in inspector.get_foreign_keys(name, schema=schema)}
+    fks = inspector.get_foreign_keys(name, schema=schema)
+    fk_names = {fk.get("name") for fk in fks}
+    # MySQL adds an index for each foreign key, named after it, or after its first column when unnamed
+    own = (
+        {(fk.get("name"), tuple(fk["constrained_columns"])) for fk in fks}
+        if inspector.dialect.name == "mysql"
+        else set()
+    )
     for uc in inspector.get_unique_constraints(name, schema=schema):
         uniques[tuple(str(c) for c in uc["column_names"])] = str(uc["name"])
     for ix in inspector.get_indexes(name, schema=schema):
@@ -118,12 +137,13 @@ def _actual_keys(
         )
         if ix["unique"]:
             uniques.setdefault(cols, str(ix["name"]))
-        elif ix["name"] not in fk_names:  # MySQL adds an index for each foreign key, named after it
+        elif ix["name"] not in fk_names and not any(cols == c and ix["name"] == c[0] for _, c in own):
             indexes[cols] = str(ix["name"])
     return uniques, indexes
 
 
-def _partitions(engine: Engine, schema: str | None) -> set[str]:
+def partitions(engine: Engine, schema: str | None) -> set[str]:
+    """The partitions of PostgreSQL's partitioned tables in ``schema``: part of their table, not tables."""
     if engine.dialect.name != "postgresql":
         return set()
     with engine.connect() as conn:
@@ -152,8 +172,8 @@ def _compare_table(table: Table, inspector: Inspector, schema: str | None, diale
         if actual is None:
             drift.append(Drift(where, "missing_column", "column is missing", column.name))
             continue
-        want, got = type_name(column.type, dialect), type_name(actual["type"], dialect)
-        if want != got:
+        if type_name(column.type, dialect) != type_name(actual["type"], dialect):
+            want, got = shown_type(column.type, dialect), shown_type(actual["type"], dialect)
             drift.append(Drift(where, "type", f"type is {got}, expected {want}", column.name, want, got))
         if bool(column.nullable) != bool(actual["nullable"]):
             want_n = "NULL" if column.nullable else "NOT NULL"
@@ -177,11 +197,47 @@ def _compare_table(table: Table, inspector: Inspector, schema: str | None, diale
     got_u, got_i = _actual_keys(inspector, table.name, schema)
     for kind, want_k, got_k in (("unique", want_u, got_u), ("index", want_i, got_i)):
         for cols in want_k.keys() - got_k.keys():
-            detail = f"{kind} {want_k[cols]} on ({', '.join(cols)}) is missing"
+            detail = f"{_named(kind, want_k[cols])} on ({', '.join(cols)}) is missing"
             drift.append(Drift(where, f"missing_{kind}", detail, None, want_k[cols]))
         for cols in got_k.keys() - want_k.keys():
-            detail = f"{kind} {got_k[cols]} on ({', '.join(cols)}) is not in the datakit"
+            detail = f"{_named(kind, got_k[cols])} on ({', '.join(cols)}) is not in the datakit"
             drift.append(Drift(where, f"extra_{kind}", detail, None, None, got_k[cols]))
+    drift += _compare_foreign_keys(table, inspector, schema, dialect)
+    return drift
+
+
+def _named(kind: str, name: str | None) -> str:
+    return f"{kind} {name}" if name else kind
+
+
+def _compare_foreign_keys(table: Table, inspector: Inspector, schema: str | None, dialect: Dialect) -> list[Drift]:
+    """Foreign keys, by their columns: missing, extra, or referring to another table or columns."""
+    want: dict[tuple[str, ...], tuple[str | None, str]] = {}
+    for fk in table.foreign_key_constraints:
+        if _creates_on(fk, dialect):
+            refs = [e.column for e in fk.elements]
+            want[tuple(c.name for c in fk.columns)] = (
+                str(fk.name) if fk.name else None,
+                f"{refs[0].table.name} ({', '.join(c.name for c in refs)})",
+            )
+    got: dict[tuple[str, ...], tuple[str | None, str]] = {}
+    for live in inspector.get_foreign_keys(table.name, schema=schema):
+        referred = f"{live['referred_table']} ({', '.join(live['referred_columns'])})"
+        got[tuple(live["constrained_columns"])] = (live.get("name"), referred)
+    drift: list[Drift] = []
+    where = table.fullname
+    for cols, (name, referred) in want.items():
+        on = f"on ({', '.join(cols)})"
+        if cols not in got:
+            detail = f"{_named('foreign key', name)} {on} to {referred} is missing"
+            drift.append(Drift(where, "missing_foreign_key", detail, None, referred))
+        elif got[cols][1] != referred:
+            detail = f"{_named('foreign key', got[cols][0])} {on} refers to {got[cols][1]}, expected {referred}"
+            drift.append(Drift(where, "foreign_key", detail, None, referred, got[cols][1]))
+    for cols in got.keys() - want.keys():
+        name, referred = got[cols]
+        detail = f"{_named('foreign key', name)} on ({', '.join(cols)}) to {referred} is not in the datakit"
+        drift.append(Drift(where, "extra_foreign_key", detail, None, None, referred))
     return drift
 
 
@@ -195,7 +251,7 @@ def validate_deployment(tables: Tables, target: Target, report_extra_tables: boo
         result = ValidationResult(True, label)
         for schema in sorted({t.schema for t in table_list}, key=lambda s: s or ""):
             real = physical_schema(engine, schema)
-            live = set(inspector.get_table_names(schema=real)) - _partitions(engine, real)
+            live = set(inspector.get_table_names(schema=real)) - partitions(engine, real)
             mine = [t for t in table_list if t.schema == schema]
             for table in mine:
                 result.checked.append(table.fullname)

@@ -9,6 +9,6 @@ The types its fixtures return, for annotations::
 from framework.workspace import ProvisionedTarget
 
 from .dbt import DatakitDbt
-from .factories import DatakitFactories, current_session
+from .factories import DatakitFactories, current_session, use_session
 
-__all__ = ["DatakitDbt", "DatakitFactories", "ProvisionedTarget", "current_session"]
+__all__ = ["DatakitDbt", "DatakitFactories", "ProvisionedTarget", "current_session", "use_session"]

@@ -30,13 +30,17 @@ def current_session() -> Session:
 
 
 @contextmanager
-def active(session: Session) -> Iterator[Session]:
-    """Make ``session`` the one ``current_session`` returns, for the block."""
+def use_session(session: Session) -> Iterator[Session]:
+    """Make ``session`` the one ``current_session`` returns, for the block (the public way to mark a
+    session of your own as the test's; a ``datakit_session`` override needs no call: the plugin does it)."""
     _active.append(session)
     try:
         yield session
     finally:
         _active.remove(session)
+
+
+active = use_session
 
 
 @dataclass

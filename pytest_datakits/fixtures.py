@@ -24,7 +24,7 @@ from framework.urls import safe_text
 from framework.workspace import ProvisionedTarget, TestDatabase, Workspace
 
 from . import dbt, markers
-from .factories import DatakitFactories, active, bind_factories
+from .factories import DatakitFactories, active, bind_factories, use_session
 from .state import STATE
 
 _MARK = pytest.StashKey[markers.DatakitMark]()
@@ -114,6 +114,17 @@ def datakit_session(datakit_connection: Connection) -> Iterator[Session]:
     """A SQLModel session on the test's connection; its ``commit()`` is a savepoint."""
     with Session(bind=datakit_connection, join_transaction_mode="create_savepoint") as session, active(session):
         yield session
+
+
+@pytest.fixture(autouse=True)
+def _datakit_current_session(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Whatever ``datakit_session`` a test gets (the plugin's, or a conftest.py override), it is the
+    one ``current_session`` returns."""
+    if "datakit_session" not in request.fixturenames:
+        yield
+        return
+    with use_session(request.getfixturevalue("datakit_session")):
+        yield
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 
@@ -124,6 +124,8 @@ def plugin_target(value: str, source: str = "--datakit-target") -> TargetConfig:
             f"{source}: unknown target {safe_text(value)!r}; {why}use one of {allowed}, "
             "or a postgresql:// or mysql:// server URL"
         ) from None
+    if config.provisioner == "local" and "://" in value:  # a server URL, by the library's rule too
+        return replace(config, name=url_id(value))
     if config.provisioner != "url":
         return config
     if config.engine == "sqlite":

@@ -16,10 +16,11 @@ import pytest
 from framework.sharing import RunGuest, RunHost
 from framework.signals import interrupt_on_sigterm
 
-from . import dbt, hooks, markers, options, report
+from . import dbt, hooks, kitpaths, markers, options, report
 from .dbt import datakit_dbt, datakit_dbt_project  # noqa: F401 (fixtures are found by name on the plugin module)
 from .fixtures import (  # noqa: F401 (fixtures are found by name on the plugin module)
     _datakit_commit_isolation,
+    _datakit_current_session,
     _datakit_target_name,
     _datakit_test,
     _datakit_workspace,
@@ -44,6 +45,10 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 def pytest_addoption(parser: pytest.Parser) -> None:
     options.add_options(parser)
     dbt.add_options(parser)
+
+
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    kitpaths.put_kits_on_path(early_config)  # before the conftest.py files import from them
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -171,13 +172,17 @@ def test_unknown_target() -> None:
     assert "unknown target 'oracle_cloud'" in line and "sqlite_memory" in line
 
 
-def test_container_without_docker_names_the_alternatives() -> None:
-    from framework.provisioning.container import docker_reachable
-
-    if docker_reachable() is None:
-        pytest.skip("a Docker engine is reachable here; this checks the message when none is")
-    line = one_line_error(datakits("deploy", "pagila_bronze", "--target", "postgres_container"))
-    assert "needs a Docker engine" in line and "postgres_embedded" in line
+def test_container_without_docker_names_the_alternatives(tmp_path: Path) -> None:
+    env = {**os.environ, "DOCKER_HOST": f"unix://{tmp_path / 'no-docker.sock'}"}  # an engine that is not there
+    result = subprocess.run(
+        [sys.executable, "-m", "framework.cli", "deploy", "pagila_bronze", "--target", "postgres_container"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    line = one_line_error(result)
+    assert "needs a Docker engine" in line and "postgres_embedded" in line and "bash .ci/docker-images" in line
 
 
 def test_reap_by_hand() -> None:
@@ -228,3 +233,12 @@ def test_a_missing_sqlite_source_is_an_error_not_a_new_file(tmp_path: Path) -> N
     command = ("load", "--source", f"sqlite:///{missing}", "--datakit", "pagila_source", "--target", "sqlite_memory")
     assert "no such SQLite file" in one_line_error(datakits(*command))
     assert not missing.exists()
+
+
+def test_a_url_without_a_database_is_a_server_as_in_the_plugin() -> None:
+    server = "postgresql://postgres@127.0.0.1:5432"
+    out = datakits("deploy", "pagila_bronze", "--target", server, "--validate")
+    assert out.returncode == 0, out.stderr
+    assert "/dk_" in out.stdout and "15 created" in out.stdout and "no drift" in out.stdout  # disposable, not postgres
+    line = one_line_error(datakits("validate", "pagila_bronze", "--target", server))
+    assert "names a server, not a database" in line and "a URL without a database is a server" in line

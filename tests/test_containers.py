@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from framework import Run, deploy_data_objects, load_datakit, validate_deployment
+from framework import ProvisionerUnavailable, Run, deploy_data_objects, load_datakit, validate_deployment
 from framework.provisioning import container, start_server
 from framework.targets import get_target_config
 
@@ -118,3 +118,21 @@ def test_next_start_removes_the_container_of_a_killed_process(name: str, client:
         assert not _exists(client, orphan), f"the next start left the orphan container {orphan[:12]}"
     finally:
         server.stop()
+
+
+def test_the_default_image_falls_back_to_the_local_one(client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DATAKITS_POSTGRES_IMAGE", raising=False)
+    config = get_target_config("postgres_container")
+    assert config.options["image"] == "postgres:15"  # the official one, as a user with Docker gets it
+    if container._has_image(client, "postgres:15") or not container._has_image(client, "datakits/postgres:15"):
+        pytest.skip("this checks the fallback where the engine has datakits/postgres:15 and not postgres:15")
+    assert container._image(client, config) == "datakits/postgres:15"  # no pull
+
+
+def test_a_missing_image_names_both_ways_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATAKITS_MYSQL_IMAGE", "datakits/no-such-image:0")  # named by the user: never pulled
+    with pytest.raises(ProvisionerUnavailable) as caught:
+        start_server(get_target_config("mysql_container"))
+    message = str(caught.value)
+    assert "datakits/no-such-image:0" in message and "docker pull" in message
+    assert "bash .ci/docker-images" in message and "DATAKITS_MYSQL_IMAGE=datakits/mariadb:10.11" in message

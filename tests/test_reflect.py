@@ -155,8 +155,11 @@ def test_a_table_without_a_primary_key_is_left_out_and_named(
     with sqlite3.connect(db) as conn:
         conn.execute("CREATE TABLE item (item_id INTEGER PRIMARY KEY, name TEXT NOT NULL)")
         conn.execute("CREATE TABLE audit_log (at TEXT, what TEXT)")
-    out = reflect_and_validate(capsys, f"sqlite:///{db}", tmp_path / "shop")
-    assert "reflected 1 tables" in out and "left out audit_log: no primary key" in out
+    url = f"sqlite:///{db}"
+    status, out, _ = datakits(capsys, "reflect", url, "--out", str(tmp_path / "shop"))
+    assert status == 0 and "reflected 1 tables" in out and "left out audit_log: no primary key" in out
+    status, out, _ = datakits(capsys, "validate", str(tmp_path / "shop"), "--target", url)
+    assert status == 1 and out.splitlines()[1:] == ["  - audit_log: table is not in the datakit"]  # and no more
 
 
 def test_bad_input_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -85,6 +85,11 @@ def run_load(args: argparse.Namespace, config: TargetConfig) -> int:
     source_kit = load_datakit(args.datakit)
     target_kit = _bronze_datakit(args, source_kit)
     source = target_config(args.source)
+    if source.disposable:
+        raise DatakitError(
+            f"--source {args.source if '://' not in args.source else source.safe_url} is not a "
+            "database: give the source database's URL (a URL without a database is a server)"
+        )
     _check_source(source)
     batch_id = args.batch_id or new_batch_id()
     with open_target(config, keep=args.keep) as database:

@@ -1,10 +1,14 @@
 """A server in a container, through testcontainers; the image is configurable per target.
 
-No image is ever pulled: the default images (``datakits/postgres:15``, ``datakits/mariadb:10.11``) are
-built locally by ``bash .ci/docker-images``. Ryuk, testcontainers' reaper, runs only if its image is
-already there (else ``TESTCONTAINERS_RYUK_DISABLED=true``, unless the user set it). Crash safety is ours
-either way: each container is labelled with the process that started it (``datakits.owner``), and
-every start removes the containers whose owner has died.
+The default images are the official ``postgres:15`` and ``mariadb:10.11``, pulled as testcontainers
+does when the engine does not have them, unless the engine has the locally built stand-in
+(``datakits/postgres:15``, ``datakits/mariadb:10.11``, from ``bash .ci/docker-images``, for machines
+that reach no image registry): then that one is used and nothing is pulled. An image the user names
+(``DATAKITS_POSTGRES_IMAGE``, ``DATAKITS_MYSQL_IMAGE``) is used as it is, never pulled. Ryuk,
+testcontainers' reaper, runs only if its image is already there (else
+``TESTCONTAINERS_RYUK_DISABLED=true``, unless the user set it). Crash safety is ours either way: each
+container is labelled with the process that started it (``datakits.owner``), and every start removes
+the containers whose owner has died.
 """
 
 from __future__ import annotations
@@ -18,18 +22,23 @@ from typing import Any
 
 from ..errors import ProvisionerUnavailable
 from ..servers import Server, server_for_url
-from ..targets import TargetConfig
+from ..targets import DEFAULT_MYSQL_IMAGE, DEFAULT_POSTGRES_IMAGE, LOCAL_IMAGES, TargetConfig
 from ..urls import to_url, with_driver
 from . import require
 
 NO_ENGINE = (
-    "{target} needs a Docker engine and none is reachable ({reason}); "
-    "targets that work without one: sqlite_memory, sqlite_file, postgres_embedded, postgres_local, "
-    "postgres_process, mysql_local, mysql_process"
+    "{target} needs a Docker engine and none is reachable ({reason}): start one (as root, "
+    "`bash .ci/docker-images` installs and starts dockerd and builds the local images), or use a target "
+    "that needs none: sqlite_memory, sqlite_file, postgres_embedded, postgres_local, postgres_process, "
+    "mysql_local, mysql_process"
 )
-NO_IMAGE = "{target} needs the image {image}, which the Docker engine does not have (nothing is pulled): {how}"
-BUILD = "build it with `bash .ci/docker-images`"
-BUILD_OTHER = "load it into the engine, or use the default image that `bash .ci/docker-images` builds"
+NO_IMAGE = (
+    "{target} needs the image {image}, which the Docker engine does not have: {how}, or build the local one "
+    "with `bash .ci/docker-images` and set {env}={local}"
+)
+PULL = "`docker pull {image}` where a registry is reachable"
+GIVEN = "`docker pull {image}` or `docker load` it"
+IMAGE_ENV = {"postgresql": "DATAKITS_POSTGRES_IMAGE", "mysql": "DATAKITS_MYSQL_IMAGE"}
 OWNER = "datakits.owner"  # pid of the process that started the container
 OWNER_STARTED = "datakits.owner-started"  # that process's start time: tells it from a later reuse of the pid
 HOST = "datakits.host"  # the machine of that process: pids mean nothing elsewhere
@@ -70,18 +79,11 @@ def start(config: TargetConfig) -> Server:
     reason = docker_reachable()
     if reason is not None:
         raise ProvisionerUnavailable(NO_ENGINE.format(target=config.name, reason=reason), config.name)
-    image = str(config.options["image"])
     import docker
 
     client = docker.from_env(timeout=30)
     try:
-        if not _has_image(client, image):
-            raise ProvisionerUnavailable(
-                NO_IMAGE.format(
-                    target=config.name, image=image, how=BUILD if image.startswith("datakits/") else BUILD_OTHER
-                ),
-                config.name,
-            )
+        image = _image(client, config)
         reap_orphans(client)
         _configure_testcontainers(client)
     finally:
@@ -147,6 +149,30 @@ def _once(stop: Callable[[], None]) -> Callable[[], None]:
             stop()
 
     return stop_once
+
+
+def _image(client: Any, config: TargetConfig) -> str:
+    """The image to start: the one given if the engine has it; the official default, else its local stand-in,
+    else pulled (as testcontainers does)."""
+    image = str(config.options["image"])
+    local = LOCAL_IMAGES.get(image)
+    if _has_image(client, image):
+        return image
+    if local is not None and _has_image(client, local):
+        return local
+    env = IMAGE_ENV[config.engine]
+    fallback = local or LOCAL_IMAGES[DEFAULT_POSTGRES_IMAGE if config.engine == "postgresql" else DEFAULT_MYSQL_IMAGE]
+    how = (PULL if local is not None else GIVEN).format(image=image)
+    missing = ProvisionerUnavailable(
+        NO_IMAGE.format(target=config.name, image=image, how=how, env=env, local=fallback), config.name
+    )
+    if local is None:  # an image the user named: never pulled behind their back
+        raise missing
+    try:
+        client.images.pull(image)
+    except Exception:  # no registry, no network, no such tag: all the same to the user
+        raise missing from None
+    return image
 
 
 def _has_image(client: Any, image: str) -> bool:

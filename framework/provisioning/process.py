@@ -179,16 +179,18 @@ def _is_mariadb(server: str) -> bool:
 
 def _mysql(folder: Path, server: str, install_db: str | None) -> _Recipe:
     data = f"--datadir={folder / 'data'}"
+    (folder / "tmp").mkdir(exist_ok=True)  # a /tmp of its own: servers started at once collide in a shared one
+    tmpdir = f"--tmpdir={folder / 'tmp'}"
     as_root = ["--user=root"] if os.geteuid() == 0 else []
     if install_db is not None:
-        init = [install_db, "--no-defaults", data, "--auth-root-authentication-method=normal", "--skip-test-db"]
-        init += ["--skip-name-resolve", *as_root]
+        init = [install_db, "--no-defaults", data, tmpdir, "--auth-root-authentication-method=normal"]
+        init += ["--skip-test-db", "--skip-name-resolve", *as_root]
     else:  # MySQL: root@localhost with an empty password
-        init = [server, "--no-defaults", "--initialize-insecure", data, *as_root]
+        init = [server, "--no-defaults", "--initialize-insecure", data, tmpdir, *as_root]
     return _Recipe(
         init=init,
         serve=lambda port: [
-            *(server, "--no-defaults", data, f"--port={port}", "--bind-address=127.0.0.1"),
+            *(server, "--no-defaults", data, tmpdir, f"--port={port}", "--bind-address=127.0.0.1"),
             *(f"--socket={folder / 'mysqld.sock'}", f"--pid-file={folder / 'mysqld.pid'}"),
             *("--skip-log-bin", "--innodb-flush-log-at-trx-commit=0", *as_root),
             *([] if install_db is not None else ["--mysqlx=OFF"]),  # MySQL's X port would collide
@@ -342,7 +344,10 @@ def _read(path: Path) -> str:
 
 
 def _tail(text: str, lines: int = 5) -> str:
-    return " | ".join(line.strip() for line in text.strip().splitlines()[-lines:]) or "(empty)"
+    """The server's own error lines if it wrote any (not the advice it prints after them), else its last lines."""
+    errors = [line.strip() for line in text.splitlines() if "[ERROR]" in line or line.lstrip().startswith("ERROR")]
+    chosen = errors[:2] or [line.strip() for line in text.strip().splitlines()[-lines:]]
+    return " | ".join(chosen) or "(empty)"
 
 
 # --- leftovers -------------------------------------------------------------------------------

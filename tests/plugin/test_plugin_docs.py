@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "test_getting_started.py"
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "docs" / "examples" / "test_getting_started.py"
+README_EXAMPLE = ROOT / "docs" / "examples" / "test_readme.py"
 
 
 def test_getting_started_example_runs(run, pytester: pytest.Pytester) -> None:
@@ -29,3 +31,13 @@ def test_pipeline_dag_example_runs(run, pytester: pytest.Pytester) -> None:
     dags = Path(__file__).resolve().parents[2] / "dags"
     result = run("-p", "no:logging", ini=f"datakit_airflow_dags_folder = {dags}", timeout=900)
     result.assert_outcomes(passed=1)
+
+
+def test_the_readme_plugin_example_runs_as_shown(run, pytester: pytest.Pytester) -> None:
+    code = README_EXAMPLE.read_text()
+    assert f"```python\n{code}```" in (ROOT / "README.md").read_text()  # the README shows this very file
+    pytester.makepyfile(test_readme=code)
+    result = run(
+        "--datakit", "pagila_bronze", "--datakit-target", "sqlite_memory", "--datakit-target", "postgres_local"
+    )
+    result.assert_outcomes(passed=2)
