@@ -6,11 +6,13 @@ DAGs all build on it.
 
 from .bronze import BronzeDatakit, derive_bronze
 from .connect import make_engine
+from .dagtest import AirflowHome, DagRunResult
 from .dbt import DbtNode, DbtResult, run_dbt
 from .deploy import CleanupResult, DeployResult, cleanup_deployment, deploy_data_objects
 from .discovery import Datakit, discover_datakit_modules, discover_sqlmodel_classes, load_datakit
 from .errors import (
     AuthenticationFailed,
+    DagRunFailed,
     DatakitDefinitionError,
     DatakitError,
     DatakitImportError,
@@ -20,6 +22,7 @@ from .errors import (
     LoadError,
     PipelineError,
     ProvisionerUnavailable,
+    StackError,
     TargetError,
     TargetUnreachable,
     UnknownTarget,
@@ -64,10 +67,13 @@ from .validate import Drift, ValidationResult, validate_deployment
 from .workspace import ProvisionedTarget, TestDatabase, Workspace
 
 __all__ = [
+    "AirflowHome",
     "AuthenticationFailed",
     "BronzeDatakit",
     "BulkDataLoader",
     "CleanupResult",
+    "DagRunFailed",
+    "DagRunResult",
     "Database",
     "Datakit",
     "DatakitDefinitionError",
@@ -93,6 +99,7 @@ __all__ = [
     "RunGuest",
     "RunHost",
     "ServerSource",
+    "StackError",
     "TableLoad",
     "TargetConfig",
     "TargetError",
