@@ -206,12 +206,22 @@ def _compare_table(table: Table, inspector: Inspector, schema: str | None, diale
     return drift
 
 
+#: ``Table.info`` key and value: "this table's foreign keys are checked by tests, not held as constraints"
+FOREIGN_KEYS = "dk_foreign_keys"
+TESTED = "tested"
+
+
 def _named(kind: str, name: str | None) -> str:
     return f"{kind} {name}" if name else kind
 
 
 def _compare_foreign_keys(table: Table, inspector: Inspector, schema: str | None, dialect: Dialect) -> list[Drift]:
-    """Foreign keys, by their columns: missing, extra, or referring to another table or columns."""
+    """Foreign keys, by their columns: missing, extra, or referring to another table or columns.
+
+    A table whose ``info`` says its foreign keys are ``TESTED`` (a layer that dbt rebuilds, where
+    they are ``relationships`` tests rather than constraints) has none to compare."""
+    if table.info.get(FOREIGN_KEYS) == TESTED:
+        return []
     want: dict[tuple[str, ...], tuple[str | None, str]] = {}
     for fk in table.foreign_key_constraints:
         if _creates_on(fk, dialect):

@@ -132,7 +132,7 @@ def test_a_type_changed_by_hand_is_reported_by_validate(warehouse: Warehouse) ->
         engine.dispose()
     assert not report.success
     assert [str(d) for d in report.drift] == [
-        "gold.fact_payment.amount: type is DECIMAL(12, 4), expected DECIMAL(5, 2)"
+        "gold.fact_payment.amount: type is NUMERIC(12,4), expected NUMERIC(5,2)"
     ]
 
 
