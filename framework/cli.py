@@ -24,7 +24,7 @@ from .deploy import cleanup_deployment, deploy_data_objects
 from .discovery import load_datakit
 from .errors import DatakitError
 from .loading.command import add_load_arguments, run_load
-from .runs import keep_note, open_target, reap, resolve
+from .runs import keep_note, open_target, reap_report, resolve
 from .signals import interrupt_on_sigterm
 from .targets import TargetConfig, create_custom_target, list_targets
 from .urls import safe_text
@@ -157,7 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "targets":
             return _cmd_targets()
         if args.command == "reap":
-            reaped = reap(_target(args))
+            reaped = reap_report(_target(args))
             dropped = reaped.dropped
             print(f"reaped {len(dropped)} database(s) of dead runs" + (f": {', '.join(dropped)}" if dropped else ""))
             if reaped.skipped:

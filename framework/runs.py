@@ -238,8 +238,13 @@ def keep_note(config: TargetConfig, database: Database) -> str:
     return f"not kept: the {config.provisioner} server of {config.name} goes away with this command"
 
 
-def reap(target: str | TargetConfig, grace: float | None = None) -> Reaped:
-    """Drop the databases that dead runs left on ``target``'s server; report the names left alone."""
+def reap(target: str | TargetConfig, grace: float | None = None) -> list[str]:
+    """Drop the databases that dead runs left on ``target``'s server; return their names."""
+    return reap_report(target, grace).dropped
+
+
+def reap_report(target: str | TargetConfig, grace: float | None = None) -> Reaped:
+    """``reap``, and the ``dk_*`` names it left alone because no run makes such names."""
     from .provisioning import start_server
 
     config = resolve(target)
