@@ -36,7 +36,7 @@ from .loading.command import add_load_arguments, run_load
 from .pipeline_command import register as register_pipeline
 from .reflect import add_arguments as add_reflect_arguments
 from .resolve import target_config
-from .runs import keep_note, open_target, reap
+from .runs import keep_note, open_target, reap_report
 from .signals import interrupt_on_sigterm
 from .stack.command import register as register_stack
 from .targets import SERVER_URL, TargetConfig, create_custom_target, list_targets
@@ -192,7 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "deploy" and not args.datakit:
             raise DatakitError("deploy needs a datakit: datakits deploy PATH|NAME --target T (or --list-targets)")
         if args.command == "reap":
-            reaped = reap(_target(args))
+            reaped = reap_report(_target(args))
             dropped = reaped.dropped
             print(f"reaped {len(dropped)} database(s) of dead runs" + (f": {', '.join(dropped)}" if dropped else ""))
             if reaped.skipped:

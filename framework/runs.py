@@ -224,9 +224,14 @@ def keep_note(config: TargetConfig, database: Database) -> str:
     return f"not kept: the {config.provisioner} server of {config.name} goes away with this command"
 
 
-def reap(target: str | URL | TargetConfig, grace: float | None = None) -> Reaped:
+def reap(target: str | URL | TargetConfig, grace: float | None = None) -> list[str]:
     """Drop the databases that dead runs left on ``target``'s server (a named target or a server URL);
-    report the names left alone."""
+    return their names."""
+    return reap_report(target, grace).dropped
+
+
+def reap_report(target: str | URL | TargetConfig, grace: float | None = None) -> Reaped:
+    """``reap``, and the ``dk_*`` names it left alone because no run makes such names."""
     from .engines import engine_kind
     from .provisioning import start_server
     from .resolve import target_config
