@@ -297,6 +297,17 @@ def _node(unique_id: str, status: object, seconds: object, response: Any, messag
     )
 
 
+def _check_psycopg2() -> None:
+    """psycopg2 imported a second time in a process lacks ``psycopg2.errors``, which dbt-postgres needs."""
+    module = sys.modules.get("psycopg2")
+    if module is not None and not hasattr(module, "errors"):
+        raise DbtError(
+            "psycopg2 was imported a second time in this process (pytest's pytester drops the modules a test "
+            "imported; psycopg2's C extension does not load twice), so dbt cannot run here: import psycopg2 "
+            "before such tests (in a conftest.py), or run_dbt(..., subprocess=True)"
+        )
+
+
 def _in_process(
     cli: list[str], password: str | None, progress: Progress | None = None
 ) -> tuple[list[DbtNode] | None, str | None]:
@@ -307,6 +318,7 @@ def _in_process(
             from dbt.cli.main import dbtRunner
         except ImportError:
             raise DbtError("dbt is not installed: pip install 'pytest-datakits[dbt]'") from None
+        _check_psycopg2()
         callbacks = [_node_finished(progress)] if progress is not None else []
         # the results come back as objects: no manifest.json and run_results.json to write
         result = dbtRunner(callbacks=callbacks).invoke([*cli, "--no-write-json"])
