@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -144,7 +145,7 @@ def _build(args: argparse.Namespace, config: TargetConfig) -> int:
         variables = json.loads(args.vars) if args.vars else None
     except json.JSONDecodeError as exc:
         raise DatakitError(f"--vars is not JSON: {exc}") from None
-    with open_target(config, keep=args.keep) as database:
+    with open_target(config, keep=args.keep) as database, tempfile.TemporaryDirectory(prefix="datakits-dbt-") as tmp:
         where = f"{config.name} ({database.safe_url})" if config.disposable else database.safe_url
         print(f"dbt {args.dbt_args} {project} on {where}", file=sys.stderr)
         result = run_dbt(
@@ -155,6 +156,7 @@ def _build(args: argparse.Namespace, config: TargetConfig) -> int:
             vars=variables,
             check=False,
             progress=_progress_line,
+            state_dir=Path(tmp) if config.disposable else None,  # a database of this command's only
         )
         print(format_nodes(result))
         if args.keep and config.disposable:

@@ -57,6 +57,10 @@ class Warehouse:
             engine.dispose()
 
 
+def _url(database: Database) -> str:
+    return database.url.render_as_string(hide_password=False)
+
+
 def _load(pagila: Database, bronze: Database, batch_id: str, **kwargs: Any) -> None:
     results = load_datakit_tables(
         "pagila_source", "pagila_bronze", source=pagila, target=bronze, batch_id=batch_id, **kwargs
@@ -173,7 +177,11 @@ def _moved(address_id: int):
 def test_batches_dedup_and_a_moved_customer_gets_a_second_version(
     warehouse: Warehouse, pagila_database: Database
 ) -> None:
-    """Runs last on its warehouse: it adds batches b2 (the same rows) and b3 (customer 1 moved)."""
+    """Runs last on its warehouse: it adds batches b2 (the same rows) and b3 (customer 1 moved).
+
+    The move is made as batch b3 is loaded (a transform), not in the source database, which the
+    session's other tests share.
+    """
     before = _silver_digest(warehouse)
     _load(pagila_database, warehouse.database, "b2", workers=2)
     assert warehouse.scalar("SELECT count(DISTINCT dk_batch_id) FROM br__pagila__public.rental") >= 2
@@ -259,7 +267,7 @@ def small_db(servers) -> Iterator[Database]:
 def test_a_small_project_builds_in_process_and_in_a_child_process(small_db: Database, tmp_path: Path) -> None:
     project = small_project(tmp_path / "small")
     here = run_dbt(project, small_db, state_dir=tmp_path / "state")
-    child = run_dbt(project, small_db, state_dir=tmp_path / "state", subprocess=True)
+    child = run_dbt(project, _url(small_db), state_dir=tmp_path / "state", subprocess=True)  # a URL will do
     for result in (here, child):
         assert result.counts() == {"model": {"success": 1}, "test": {"pass": 2}}
         assert result.node("numbers").rows_affected == 3
@@ -321,10 +329,6 @@ def test_an_unreachable_database_is_one_line(tmp_path: Path) -> None:
 
 
 # --- datakits dbt ---------------------------------------------------------------------------------
-
-
-def _url(database: Database) -> str:
-    return database.url.render_as_string(hide_password=False)
 
 
 def test_cli_the_repository_yaml_matches_its_datakits(capsys: pytest.CaptureFixture[str]) -> None:
