@@ -162,8 +162,9 @@ def _run_pipeline(api: AirflowApi) -> tuple[float, list[TaskRun]]:
     started = api.trigger(DAG, {"batch_id": BATCH})
     done = api.wait_run(DAG, started.run_id, timeout=1800)
     tasks = api.task_runs(DAG, started.run_id)
-    failed = [f"{t.task_id}[{t.map_index}]: {t.state}" for t in tasks if t.state != "success"]
-    assert done.state == "success", f"run {done.run_id}: {done.state}; {failed}"
+    failed = [t for t in tasks if t.state == "failed"]
+    logs = {f"{t.task_id}[{t.map_index}]": api.task_log(DAG, started.run_id, t) for t in failed}
+    assert done.state == "success", f"run {done.run_id}: {done.state}; failed tasks and their logs' last lines: {logs}"
     return done.seconds or 0.0, tasks
 
 

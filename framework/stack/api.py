@@ -137,6 +137,13 @@ class AirflowApi:
             key=lambda task: (task.start.timestamp() if task.start else float("inf"), task.task_id, task.map_index),
         )
 
+    def task_log(self, dag_id: str, run_id: str, task: TaskRun, lines: int = 8, try_number: int = 1) -> list[str]:
+        """The last ``lines`` events of a task instance's log (what the UI shows), as text."""
+        path = f"/api/v2/dags/{quote(dag_id)}/dagRuns/{quote(run_id)}/taskInstances/{quote(task.task_id)}"
+        body = self._call("GET", f"{path}/logs/{try_number}?full_content=true&map_index={task.map_index}")
+        events = [item.get("event", "") if isinstance(item, dict) else str(item) for item in body.get("content", [])]
+        return [" ".join(event.split())[:300] for event in events if event.strip()][-lines:]
+
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None, auth: bool = True) -> dict[str, Any]:
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if auth:

@@ -102,5 +102,7 @@ def _trigger(stack: Stack, args: argparse.Namespace) -> int:
         index = f"[{task.map_index}]" if task.map_index >= 0 else ""
         took = f"{task.seconds:7.1f}s" if task.seconds is not None else "       -"
         print(f"  {task.task_id + index:<28} {task.state or '-':<10} {took}")
+        if task.state == "failed":
+            print("\n".join(f"      {line}" for line in api.task_log(args.dag, started.run_id, task)))
     print(f"run {done.run_id}: {done.state} in {done.seconds or 0:.1f}s")
     return 0 if done.state == "success" else 1

@@ -173,7 +173,11 @@ class Stack:
         self.check_ready_to_start()
         write_env(self.env_file, self.ports)
         started = time.monotonic()
-        self.compose("up", "-d", "--no-build", timeout=timeout, check=False)  # its error is in the services' states
+        done = self.compose("up", "-d", "--no-build", timeout=timeout, check=False)
+        if done.returncode != 0 and not self.resources()["containers"]:
+            tail = " | ".join((done.stderr or done.stdout).strip().splitlines()[-4:])
+            raise StackError(f"compose up failed (exit {done.returncode}): {tail}")
+        # a service that failed (airflow-init exiting non-zero, say) is told by wait_healthy, with its log
         self.wait_healthy(timeout=max(timeout - (time.monotonic() - started), 30))
         return time.monotonic() - started
 
