@@ -204,3 +204,13 @@ def test_a_server_url_is_not_a_database_to_reflect(tmp_path: Path, capsys: pytes
         datakits(capsys, "reflect", "postgresql://postgres@127.0.0.1:5432", "--out", str(tmp_path / "k"))
     )
     assert "names a server, not a database" in line
+
+
+@pytest.mark.parametrize("target_name", ["mysql_local", "sqlite_file"])
+def test_pagila_as_deployed_elsewhere_round_trips(
+    database: Database, target_name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the real Pagila's dump is PostgreSQL's own; on MariaDB and SQLite, Pagila is what pagila_source deploys
+    assert deploy_data_objects(load_datakit("pagila_source"), database).success
+    out = reflect_and_validate(capsys, url_of(database), tmp_path / f"pagila_on_{target_name}")
+    assert "reflected 15 tables" in out
