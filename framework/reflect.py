@@ -38,8 +38,8 @@ from sqlalchemy.exc import SADeprecationWarning
 
 from .connect import check_connection, make_engine, physical_schema
 from .errors import DatakitError, ProvisionerUnavailable
-from .urls import safe_url
-from .validate import partitions
+from .urls import safe_url, to_url
+from .validate import foreign_key_index, partitions
 
 __all__ = ["ReflectResult", "reflect_datakit", "render_datakit"]
 
@@ -118,10 +118,15 @@ def _indent(block: str, prefix: str) -> str:
 
 
 def _drop_mysql_fk_indexes(table: Table) -> None:
-    """MySQL creates an index for each foreign key, named after it: the foreign key's, not the kit's."""
-    fk_names = {c.name for c in table.constraints if isinstance(c, ForeignKeyConstraint)}
+    """MySQL creates an index for each foreign key: the foreign key's, not the kit's."""
+    fks = [
+        (str(c.name) if c.name else None, tuple(col.name for col in c.columns))
+        for c in table.constraints
+        if isinstance(c, ForeignKeyConstraint)
+    ]
     for index in list(table.indexes):
-        if index.name in fk_names and not index.unique:
+        cols = tuple(c.name for c in index.columns)
+        if not index.unique and foreign_key_index(str(index.name), cols, fks, "mysql"):
             table.indexes.discard(index)
 
 
@@ -191,6 +196,9 @@ def reflect_datakit(
     overwrite: bool = False,
 ) -> ReflectResult:
     """Write a datakit package at ``out`` (``__init__.py`` and ``models.py``) from the live database."""
+    parsed = to_url(url)
+    if parsed.get_backend_name() != "sqlite" and not parsed.database:
+        raise DatakitError(f"{safe_url(parsed)} names a server, not a database: give the database (…/NAME) to reflect")
     path = Path(out)
     if not _IDENTIFIER.match(path.name) or keyword.iskeyword(path.name):
         raise DatakitError(f"--out {str(path)!r}: the folder name is the kit's import name; use letters, digits, _")

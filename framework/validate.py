@@ -121,14 +121,7 @@ def _actual_keys(
 ) -> tuple[dict[tuple[str, ...], str], dict[tuple[str, ...], str]]:
     uniques: dict[tuple[str, ...], str] = {}
     indexes: dict[tuple[str, ...], str] = {}
-    fks = inspector.get_foreign_keys(name, schema=schema)
-    fk_names = {fk.get("name") for fk in fks}
-    # MySQL adds an index for each foreign key, named after it, or after its first column when unnamed
-    own = (
-        {(fk.get("name"), tuple(fk["constrained_columns"])) for fk in fks}
-        if inspector.dialect.name == "mysql"
-        else set()
-    )
+    fks = [(fk.get("name"), tuple(fk["constrained_columns"])) for fk in inspector.get_foreign_keys(name, schema=schema)]
     for uc in inspector.get_unique_constraints(name, schema=schema):
         uniques[tuple(str(c) for c in uc["column_names"])] = str(uc["name"])
     for ix in inspector.get_indexes(name, schema=schema):
@@ -137,9 +130,19 @@ def _actual_keys(
         )
         if ix["unique"]:
             uniques.setdefault(cols, str(ix["name"]))
-        elif ix["name"] not in fk_names and not any(cols == c and ix["name"] == c[0] for _, c in own):
+        elif not foreign_key_index(str(ix["name"]), cols, fks, inspector.dialect.name):
             indexes[cols] = str(ix["name"])
     return uniques, indexes
+
+
+def foreign_key_index(
+    name: str, columns: tuple[str, ...], foreign_keys: list[tuple[str | None, tuple[str, ...]]], engine: str
+) -> bool:
+    """Whether an index is the one MySQL adds for a foreign key: named after it, or after its first
+    column when the key has a generated name. Such an index is MySQL's, not a datakit's."""
+    if engine != "mysql":
+        return False
+    return any(name == fk_name or (columns == cols and name == cols[0]) for fk_name, cols in foreign_keys)
 
 
 def partitions(engine: Engine, schema: str | None) -> set[str]:

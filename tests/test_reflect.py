@@ -179,3 +179,38 @@ def test_bad_input_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str
     secret = "postgresql://u:s3cr3t-never-shown@127.0.0.1:1/x"
     line = one_line_error(datakits(capsys, "reflect", secret, "--out", str(tmp_path / "k2")))
     assert "s3cr3t" not in line and "cannot connect" in line
+
+
+@pytest.mark.parametrize("target_name", CHINOOK_TARGETS)
+def test_an_unnamed_foreign_key_round_trips(
+    database: Database, target_name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # MySQL names the key album_ibfk_1 and the index it adds for it after the column
+    engine = database.engine()
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE artist (artist_id INTEGER NOT NULL PRIMARY KEY)"))
+        conn.execute(
+            text(
+                "CREATE TABLE album (album_id INTEGER NOT NULL PRIMARY KEY, artist_id INTEGER NOT NULL, "
+                "FOREIGN KEY (artist_id) REFERENCES artist (artist_id))"
+            )
+        )
+    engine.dispose()
+    reflect_and_validate(capsys, url_of(database), tmp_path / f"albums_{target_name}")
+
+
+def test_a_server_url_is_not_a_database_to_reflect(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    line = one_line_error(
+        datakits(capsys, "reflect", "postgresql://postgres@127.0.0.1:5432", "--out", str(tmp_path / "k"))
+    )
+    assert "names a server, not a database" in line
+
+
+@pytest.mark.parametrize("target_name", ["mysql_local", "sqlite_file"])
+def test_pagila_as_deployed_elsewhere_round_trips(
+    database: Database, target_name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the real Pagila's dump is PostgreSQL's own; on MariaDB and SQLite, Pagila is what pagila_source deploys
+    assert deploy_data_objects(load_datakit("pagila_source"), database).success
+    out = reflect_and_validate(capsys, url_of(database), tmp_path / f"pagila_on_{target_name}")
+    assert "reflected 15 tables" in out
