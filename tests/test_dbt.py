@@ -131,9 +131,7 @@ def test_a_type_changed_by_hand_is_reported_by_validate(warehouse: Warehouse) ->
     finally:
         engine.dispose()
     assert not report.success
-    assert [str(d) for d in report.drift] == [
-        "gold.fact_payment.amount: type is NUMERIC(12,4), expected NUMERIC(5,2)"
-    ]
+    assert [str(d) for d in report.drift] == ["gold.fact_payment.amount: type is NUMERIC(12,4), expected NUMERIC(5,2)"]
 
 
 def test_a_model_whose_type_changed_fails_its_contract(warehouse: Warehouse, tmp_path: Path) -> None:
