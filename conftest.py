@@ -12,6 +12,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg2  # noqa: F401  (see below)
 import pytest
 
 from framework import Database, DatakitError, Run, get_target_config, start_server
@@ -19,6 +20,9 @@ from framework.pgdump import load_plain_dump
 from framework.servers import Server
 
 pytest_plugins = ["pytester"]
+# psycopg2 is imported before any pytester test: pytester drops the modules a test imported, and
+# psycopg2's C extension does not run twice, so a psycopg2 imported again lacks psycopg2.errors
+# (which dbt, run in process, needs)
 
 ALL_TARGETS = [
     "sqlite_memory",

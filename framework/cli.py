@@ -8,6 +8,7 @@
     datakits generate pagila --scale S --target T [--seed N] [--keep]
     datakits pipeline pagila --source URL|generate[:SCALE] --target T [--batch-id B] [--workers N]
     datakits dags check [FOLDER]
+    datakits dbt sources|contracts|build ...   (framework.dbt_command)
     datakits stack up|trigger|status|down     the local compose stack (framework.stack.command)
 
 A named target is disposable (a database of this run's own, dropped at the end); a URL, or the
@@ -23,6 +24,7 @@ import sys
 import time
 from collections.abc import Sequence
 
+from . import dbt_command
 from .dags_check import register as register_dags
 from .deploy import cleanup_deployment, deploy_data_objects
 from .discovery import load_datakit
@@ -89,6 +91,9 @@ def _parser() -> argparse.ArgumentParser:
     _add_target_flags(generate)
     register_pipeline(sub)
     register_dags(sub)
+    dbt_command.add_arguments(
+        sub.add_parser("dbt", help="dbt sources and contracts from datakits; dbt build"), _add_target_flags
+    )
     register_stack(sub)
     return parser
 
@@ -172,6 +177,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_generate(args)
         if args.command == "load":
             return run_load(args, _target(args))
+        if args.command == "dbt":
+            return dbt_command.run(args, _target)
         return _cmd_deploy(args, validate_only=args.command == "validate")
     except DatakitError as exc:
         print(f"datakits: {exc}", file=sys.stderr)

@@ -110,7 +110,7 @@ class DagRunResult:
             return f"DAG {self.dag_id} run {self.run_id} ended {self.state} with no failed task"
         first = failed[0]
         others = f" (and {len(failed) - 1} more failed)" if len(failed) > 1 else ""
-        tail = "\n".join(f"    {line[:300]}" for line in first.log[-LOG_TAIL:])
+        tail = "\n".join(f"    {line[:300]}" for line in _short_tracebacks(first.log)[-LOG_TAIL:])
         return (
             f"DAG {self.dag_id}: task {first.name} failed{others}: {first.error}\n  log tail of {first.name}:\n{tail}"
         )
@@ -270,6 +270,23 @@ def _sections(text: str) -> dict[tuple[str, int], list[str]]:
         if current is not None:
             current.append(line.rstrip())
     return sections
+
+
+def _short_tracebacks(lines: list[str], keep: int = 3) -> list[str]:
+    """The log with each traceback cut to its last ``keep`` lines (the frame that raised and the error)."""
+    out: list[str] = []
+    block: list[str] | None = None
+    for line in [*lines, ""]:
+        if block is not None and (_STAMP.match(line) or not line.strip()):
+            out += [block[0], "    ...", *block[1:][-keep:]] if len(block) > keep + 1 else block
+            block = None
+        if "Traceback (most recent call last)" in line:
+            block = [line]
+        elif block is not None:
+            block.append(line)
+        elif line.strip():
+            out.append(line)
+    return out
 
 
 def _error_line(lines: list[str]) -> str | None:

@@ -8,7 +8,9 @@ manifest across databases (dbt stores database names in it).
 
 dbt runs in this process through ``dbtRunner``, one invocation at a time (dbt is not thread-safe;
 sequential calls are fine), or with ``subprocess=True`` in a child process, so that several
-databases can be built at once. Either way the result is read from dbt's ``run_results.json``.
+databases can be built at once. In process the results come back as objects (dbt writes no
+``manifest.json`` or ``run_results.json``, which costs time on every call); from a child process
+they are read from ``run_results.json``.
 dbt's console output is off (``log=True`` turns it on); its log goes to ``<state>/logs``.
 """
 
@@ -24,7 +26,7 @@ import tempfile
 import threading
 import time
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,16 +36,17 @@ from filelock import FileLock
 from sqlalchemy.engine import URL
 
 from .errors import DbtError
-from .runs import Database
-from .targets import list_targets
-from .urls import engine_of, safe_url, to_url
+from .runs import Database, url_of
+from .targets import TargetConfig, list_targets
+from .urls import engine_of, safe_url, to_url, with_driver
 
-__all__ = ["DbtError", "DbtNode", "DbtResult", "dbt_state_dir", "postgres_targets", "run_dbt"]
+__all__ = ["DbtError", "DbtNode", "DbtResult", "dbt_state_dir", "postgres_targets", "project_dir", "run_dbt"]
 
 PASSWORD_ENV = "DATAKITS_DBT_PASSWORD"
 PROFILE_TARGET = "datakits"
 FAILED = ("error", "fail", "runtime error")
 _LOCK = threading.Lock()  # one dbtRunner invocation at a time in this process
+Progress = Callable[["DbtNode"], None]
 
 
 @dataclass(frozen=True)
@@ -119,18 +122,31 @@ class DbtResult:
         return f"dbt {self.command} on {self.database}: {body} in {self.seconds:.2f}s"
 
 
+def project_dir(project: str | Path) -> Path:
+    """The dbt project's folder, checked to hold a ``dbt_project.yml``."""
+    path = Path(project).resolve()
+    if not (path / "dbt_project.yml").is_file():
+        raise DbtError(f"dbt project {path} does not exist (no dbt_project.yml there); give the project's folder")
+    return path
+
+
 def postgres_targets() -> list[str]:
     """The named targets dbt can run on here (dbt-postgres)."""
     return [t.name for t in list_targets() if t.engine == "postgresql"]
 
 
-def _check_postgres(database: Database) -> URL:
-    url = to_url(database.url)
-    engine = engine_of(url)
+def _check_postgres(database: Database | TargetConfig | URL | str) -> URL:
+    if isinstance(database, TargetConfig):
+        database = url_of(database)
+    url = with_driver(to_url(database.url if isinstance(database, Database) else database))
+    try:
+        engine = engine_of(url)
+    except ValueError as exc:
+        raise DbtError(str(exc)) from None
     if engine != "postgresql":
         raise DbtError(
             f"dbt here runs on PostgreSQL targets ({', '.join(postgres_targets())} or a postgresql:// URL); "
-            f"{database.safe_url} is {engine}"
+            f"{safe_url(url)} is {engine}"
         )
     return url
 
@@ -204,17 +220,23 @@ def _cli_args(
     return cli
 
 
+def _environment(password: str | None) -> dict[str, str]:
+    """What dbt's environment gets: the password for the profile, and no usage tracking."""
+    return {PASSWORD_ENV: password or "", "DO_NOT_TRACK": "1"}
+
+
 @contextmanager
-def _password(password: str | None) -> Iterator[None]:
-    before = os.environ.get(PASSWORD_ENV)
-    os.environ[PASSWORD_ENV] = password or ""
+def _environ(values: Mapping[str, str]) -> Iterator[None]:
+    before = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
     try:
         yield
     finally:
-        if before is None:
-            os.environ.pop(PASSWORD_ENV, None)
-        else:
-            os.environ[PASSWORD_ENV] = before
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _one_line(text: str, limit: int = 400) -> str:
@@ -245,18 +267,65 @@ def _condense(message: str) -> str:
     return " ".join(kept).rstrip(";")
 
 
-def _in_process(cli: list[str], password: str | None) -> str | None:
-    """Run dbt here; return dbt's error when it could not run the nodes at all."""
-    with _LOCK, _password(password), warnings.catch_warnings():
+def _node_finished(progress: Progress) -> Callable[[Any], None]:
+    """A dbt event callback that reports each finished node to ``progress``."""
+
+    def callback(event: Any) -> None:
+        if event.info.name != "NodeFinished":
+            return
+        try:
+            done = event.data.run_result
+            node = _node(
+                event.data.node_info.unique_id, done.status, done.execution_time, done.adapter_response, done.message
+            )
+        except Exception:  # an event of another shape: no progress line, never a failed run
+            return
+        progress(node)
+
+    return callback
+
+
+def _node(unique_id: str, status: object, seconds: object, response: Any, message: object) -> DbtNode:
+    rows = dict(response or {}).get("rows_affected")
+    return DbtNode(
+        unique_id=unique_id,
+        status=str(getattr(status, "value", status)),
+        seconds=float(seconds or 0.0),  # type: ignore[arg-type]
+        rows_affected=int(rows) if isinstance(rows, int | float) and rows >= 0 else None,
+        message=_one_line(str(message)) if message else None,
+    )
+
+
+def _check_psycopg2() -> None:
+    """psycopg2 imported a second time in a process lacks ``psycopg2.errors``, which dbt-postgres needs."""
+    module = sys.modules.get("psycopg2")
+    if module is not None and not hasattr(module, "errors"):
+        raise DbtError(
+            "psycopg2 was imported a second time in this process (pytest's pytester drops the modules a test "
+            "imported; psycopg2's C extension does not load twice), so dbt cannot run here: import psycopg2 "
+            "before such tests (in a conftest.py), or run_dbt(..., subprocess=True)"
+        )
+
+
+def _in_process(
+    cli: list[str], password: str | None, progress: Progress | None = None
+) -> tuple[list[DbtNode] | None, str | None]:
+    """Run dbt here: the nodes it ran, and dbt's error when it could not run them at all."""
+    with _LOCK, _environ(_environment(password)), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # dbt's own dependencies warn on import; not ours to fix
         try:
             from dbt.cli.main import dbtRunner
         except ImportError:
             raise DbtError("dbt is not installed: pip install 'pytest-datakits[dbt]'") from None
-        result = dbtRunner().invoke(cli)
-    if result.exception is not None:
-        return _one_line(str(result.exception))
-    return None
+        _check_psycopg2()
+        callbacks = [_node_finished(progress)] if progress is not None else []
+        # the results come back as objects: no manifest.json and run_results.json to write
+        result = dbtRunner(callbacks=callbacks).invoke([*cli, "--no-write-json"])
+    ran = getattr(result.result, "results", None)
+    nodes = None
+    if isinstance(ran, list):
+        nodes = [_node(r.node.unique_id, r.status, r.execution_time, r.adapter_response, r.message) for r in ran]
+    return nodes, _one_line(str(result.exception)) if result.exception is not None else None
 
 
 def _dbt_command() -> list[str]:
@@ -265,35 +334,34 @@ def _dbt_command() -> list[str]:
     return [found] if found else [sys.executable, "-c", "from dbt.cli.main import cli; cli()"]
 
 
-def _in_subprocess(cli: list[str], password: str | None) -> str | None:
-    env = {**os.environ, PASSWORD_ENV: password or "", "DO_NOT_TRACK": "1"}
-    cli = [arg if arg != "none" else "error" for arg in cli]  # dbt's errors to stdout, for the message
+def _in_subprocess(
+    cli: list[str], password: str | None, progress: Progress | None = None
+) -> tuple[list[DbtNode] | None, str | None]:
+    """Run ``dbt`` in a child process: its nodes are read from run_results.json afterwards."""
+    env = {**os.environ, **_environment(password)}
+    level = cli.index("--log-level") + 1
+    cli = [*cli[:level], "error", *cli[level + 1 :]]  # dbt's errors to stdout, for the message
     done = subprocess.run([*_dbt_command(), *cli], env=env, capture_output=True, text=True, check=False)
     if done.returncode == 2:  # dbt could not run (1 is failing nodes: they are in run_results.json)
         lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
-        return _one_line(" ".join(lines[-3:]) or f"dbt exited with status {done.returncode}")
-    return None
+        return None, _one_line(" ".join(lines[-3:]) or f"dbt exited with status {done.returncode}")
+    return None, None
 
 
 def _read_results(path: Path) -> list[DbtNode]:
     if not path.exists():
         return []
     data = json.loads(path.read_text(encoding="utf-8"))
-    nodes = []
-    for item in data.get("results", []):
-        response = item.get("adapter_response") or {}
-        rows = response.get("rows_affected")
-        message = item.get("message")
-        nodes.append(
-            DbtNode(
-                unique_id=item["unique_id"],
-                status=str(item.get("status")),
-                seconds=float(item.get("execution_time") or 0.0),
-                rows_affected=int(rows) if isinstance(rows, int) and rows >= 0 else None,
-                message=_one_line(message) if message else None,
-            )
+    return [
+        _node(
+            item["unique_id"],
+            item.get("status"),
+            item.get("execution_time"),
+            item.get("adapter_response"),
+            item.get("message"),
         )
-    return nodes
+        for item in data.get("results", [])
+    ]
 
 
 def failure_message(result: DbtResult) -> str:
@@ -306,7 +374,7 @@ def failure_message(result: DbtResult) -> str:
 
 def run_dbt(
     project: str | Path,
-    database: Database,
+    database: Database | TargetConfig | URL | str,
     args: Sequence[str] = ("build",),
     *,
     select: str | Sequence[str] | None = None,
@@ -316,20 +384,21 @@ def run_dbt(
     threads: int = 4,
     state_dir: str | Path | None = None,
     check: bool = True,
+    progress: Progress | None = None,
 ) -> DbtResult:
-    """Run ``dbt <args>`` for ``project`` against ``database`` (a PostgreSQL database).
+    """Run ``dbt <args>`` for ``project`` against ``database`` (a PostgreSQL database: a
+    :class:`~framework.runs.Database`, a URL, or a URL target).
 
     Raises :class:`DbtError` when dbt cannot run (a missing project, a model that does not
     compile, an unreachable database) and, with ``check`` (the default), when a node fails; the
     error's ``result`` holds the :class:`DbtResult`. ``state_dir`` is where the profile, target
-    and logs go (default: a folder per project and database under the temp folder).
+    and logs go (default: a folder per project and database under the temp folder). ``progress``
+    is called with each node as it finishes (in a child process: each node at the end).
     """
-    project = Path(project).resolve()
+    project = project_dir(project)
     if isinstance(args, str):
         args = (args,)
     command = " ".join(args) or "build"
-    if not (project / "dbt_project.yml").is_file():
-        raise DbtError(f"dbt project {project} does not exist (no dbt_project.yml there); give the project's folder")
     url = _check_postgres(database)
     state = Path(state_dir) if state_dir is not None else dbt_state_dir(project, url)
     state.mkdir(parents=True, exist_ok=True)
@@ -341,9 +410,13 @@ def run_dbt(
         cli = _cli_args(args, project, state, profiles, select, vars, log)
         started = time.perf_counter()
         runner = _in_subprocess if subprocess else _in_process
-        problem = runner(cli, url.password)
+        nodes, problem = runner(cli, url.password, progress)
         seconds = time.perf_counter() - started
-        result = DbtResult(command, shown, _read_results(results_file), seconds, state / "target")
+        found = nodes if nodes is not None else _read_results(results_file)
+        result = DbtResult(command, shown, found, seconds, state / "target")
+        if subprocess and progress is not None:
+            for node in result.nodes:
+                progress(node)
     if problem is not None and not result.failed:
         raise DbtError(f"dbt {command} on {shown}: {_explain(problem, shown)}", result=result)
     if check and result.failed:

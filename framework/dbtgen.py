@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql
 
+from .dbt import project_dir
 from .discovery import Datakit
 from .errors import DbtError
 
@@ -69,6 +69,10 @@ def _with_description(entry: dict[str, Any], description: str | None) -> dict[st
 
 
 def _dump(data: dict[str, Any], header: str) -> str:
+    try:
+        import yaml  # comes with dbt: pip install 'pytest-datakits[dbt]'
+    except ImportError:
+        raise DbtError("writing dbt YAML needs PyYAML, which dbt brings: pip install 'pytest-datakits[dbt]'") from None
     return header + yaml.safe_dump(data, sort_keys=False, default_flow_style=False, width=120, allow_unicode=True)
 
 
@@ -142,9 +146,7 @@ def model_properties(kit: Datakit, table: Table) -> dict[str, Any]:
 
 def model_files(project: Path) -> dict[str, Path]:
     """Every model's SQL file in a dbt project, by model name."""
-    models = project / "models"
-    if not (project / "dbt_project.yml").is_file():
-        raise DbtError(f"{project} is not a dbt project (no dbt_project.yml); give the project's folder")
+    models = project_dir(project) / "models"
     return {path.stem: path for path in sorted(models.rglob("*.sql"))}
 
 

@@ -3,8 +3,9 @@
     deploy_warehouse -> tables_to_load -> load_bronze_table (one per table) -> dbt_silver -> dbt_gold
                      -> validate_warehouse -> summarize_warehouse
 
-Each step takes URLs (or :class:`~framework.runs.Database` objects) and returns a small result that
-serialises to JSON (``result.to_dict()``, an Airflow XCom; ``Type.from_dict(d)`` reads it back).
+Each step takes URLs (or :class:`~framework.runs.Database` objects) and returns a small result
+(:mod:`framework.pipeline_results`) that serialises to JSON (``result.to_dict()``, an Airflow XCom;
+``Type.from_dict(d)`` reads it back).
 A result never carries a password: databases are shown with :func:`~framework.urls.safe_url`.
 A step that fails raises an error of :mod:`framework.errors` with a one-line message, and leaves
 nothing half-done: a table loads as one batch, in one transaction (:class:`~framework.loader.BulkDataLoader`);
@@ -18,11 +19,11 @@ from __future__ import annotations
 import dataclasses
 import functools
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeAlias, TypeVar
+from typing import Any, TypeAlias
 
 from sqlalchemy import Table, func, inspect, select
 from sqlalchemy.engine import URL, Engine
@@ -33,6 +34,7 @@ from .deploy import deploy_data_objects
 from .discovery import Datakit, load_datakit
 from .errors import DatakitError, PipelineError
 from .loader import BulkDataLoader, pair_datakit_tables
+from .pipeline_results import LAYERS, DbtStep, DeployStep, PipelineSummary, TableLoad, ValidateStep
 from .runs import Database
 from .urls import to_url, with_driver
 from .validate import validate_deployment
@@ -62,7 +64,6 @@ __all__ = [
 #: A database a step works on: a :class:`Database` or a SQLAlchemy URL (text or ``URL``).
 Where: TypeAlias = Database | URL | str
 REPOSITORY = Path(__file__).resolve().parent.parent
-LAYERS = ("bronze", "silver", "gold")
 
 
 @dataclass(frozen=True)
@@ -127,107 +128,6 @@ def get_pipeline(pipeline: str | Pipeline = "pagila") -> Pipeline:
     if pipeline not in PIPELINES:
         raise PipelineError(f"unknown pipeline {pipeline!r}; use one of {', '.join(sorted(PIPELINES))}")
     return PIPELINES[pipeline]
-
-
-# --- Results: small, typed, JSON-able -------------------------------------------------------------
-
-R = TypeVar("R", bound="StepResult")
-
-
-@dataclass
-class StepResult:
-    """A step's result; ``to_dict()`` is plain JSON (an Airflow XCom), ``from_dict`` reads it back."""
-
-    seconds: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls: type[R], data: Mapping[str, Any]) -> R:
-        names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
-
-
-@dataclass
-class DeployStep(StepResult):
-    warehouse: str
-    created: list[str] = field(default_factory=list)
-    existing: list[str] = field(default_factory=list)
-
-
-@dataclass
-class TableLoad(StepResult):
-    """One table's batch: rows read and written; ``skipped`` when bronze held the batch already."""
-
-    table: str
-    batch_id: str
-    rows_read: int = 0
-    rows_written: int = 0
-    skipped: bool = False
-
-
-@dataclass
-class DbtStep(StepResult):
-    """A dbt build of one layer: nodes per resource type and status (``{"model": {"success": 15}}``)."""
-
-    layer: str
-    select: str
-    counts: dict[str, dict[str, int]] = field(default_factory=dict)
-
-    @property
-    def nodes(self) -> int:
-        return sum(sum(statuses.values()) for statuses in self.counts.values())
-
-    def describe(self) -> str:
-        """``15 models (15 success); 40 tests (40 pass)``."""
-        parts = []
-        for kind, statuses in sorted(self.counts.items()):
-            detail = ", ".join(f"{count} {status}" for status, count in sorted(statuses.items()))
-            parts.append(f"{sum(statuses.values())} {kind}s ({detail})")
-        return "; ".join(parts) or "nothing selected"
-
-
-@dataclass
-class ValidateStep(StepResult):
-    """Tables checked per datakit; every one matched its contract (else the step raised)."""
-
-    checked: dict[str, int] = field(default_factory=dict)
-
-
-@dataclass
-class PipelineSummary(StepResult):
-    """Rows per layer and table (``rows[layer][table]``) and seconds per step (``steps``)."""
-
-    rows: dict[str, dict[str, int]] = field(default_factory=dict)
-    steps: dict[str, float] = field(default_factory=dict)
-
-    def table(self) -> str:
-        """Rows per table in bronze, silver and gold, then seconds per step, as text."""
-        names = list(dict.fromkeys(name for layer in LAYERS for name in self.rows.get(layer, {})))
-        head = ("table", *LAYERS)
-        body = [(n, *(_count(self.rows.get(layer, {}).get(n)) for layer in LAYERS)) for n in names]
-        totals = ("total", *(f"{sum(self.rows.get(layer, {}).values()):,}" for layer in LAYERS))
-        lines = _grid(head, body, totals)
-        if self.steps:
-            steps = [(name, f"{seconds:.2f}") for name, seconds in self.steps.items()]
-            lines += ["", *_grid(("step", "seconds"), steps, ("total", f"{sum(self.steps.values()):.2f}"))]
-        return "\n".join(lines)
-
-
-def _count(value: int | None) -> str:
-    return "" if value is None else f"{value:,}"
-
-
-def _grid(head: tuple[str, ...], body: Sequence[tuple[str, ...]], total: tuple[str, ...]) -> list[str]:
-    widths = [max(len(row[i]) for row in [head, *body, total]) for i in range(len(head))]
-
-    def fmt(row: tuple[str, ...]) -> str:
-        cells = [row[0].ljust(widths[0]), *(c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True))]
-        return "  ".join(cells).rstrip()
-
-    rule = "  ".join("-" * w for w in widths)
-    return [fmt(head), rule, *(fmt(r) for r in body), rule, fmt(total)]
 
 
 # --- Where the data is -----------------------------------------------------------------------------

@@ -5,12 +5,16 @@ into a template database, under a file lock in the run's work folder, and each p
 database is a copy of it; MySQL cannot clone, so each process deploys into its own database;
 SQLite in memory is private to a process, which deploys its own template. A run of one process
 (``shared=False``) deploys straight into its database and makes the template only when a test
-asks for a fresh database. Then, per test
-(``Workspace.test_database``):
+asks for a fresh database. Each database that gets the datakits first-hand (the template, or a
+process's own database where there is none) is then handed to the ``prepare`` callables: the
+plugin fills it there (``pytest_datakit_fill_template``) and builds dbt projects into it. Then,
+per test (``Workspace.test_database``):
 
     rollback  the default: one transaction, rolled back at the end (framework.isolation)
     commit    the test commits for real; the tables are emptied after it
-    fresh     a database of the test's own, cloned from the template and dropped after it
+    fresh     a database of the test's own, cloned from the template and dropped after it; with a
+              ``fresh_label`` the same name each time (``dk_<run>_t<i>_<process>_<label>``),
+              so that tools that cache per database name (dbt's partial parsing) stay warm
 
 Database names: ``dk_<run>_t<i>_tpl`` (the template of the run's i-th target),
 ``dk_<run>_t<i>_<process>`` (a process's database), ``dk_<run>_t<i>_<process>_f<n>`` (fresh).
@@ -22,6 +26,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
 from filelock import FileLock, Timeout
 from sqlalchemy import Table
@@ -38,6 +43,8 @@ from .sharing import ServerSource
 from .targets import TargetConfig
 
 ISOLATIONS = ("rollback", "commit", "fresh")
+#: called with each database that gets the datakits first-hand, after the deploy
+Prepare: TypeAlias = Callable[[TargetConfig, Database], None]
 TEMPLATE_WAIT = 600.0  # seconds a process waits for another to deploy the run's template
 
 
@@ -102,8 +109,10 @@ class Workspace:
         worker: str = "main",
         schemas: Iterable[str | None] = (),
         shared: bool = True,
+        prepare: Sequence[Prepare] = (),
     ) -> None:
         self.source = source
+        self.prepare = list(prepare)
         self.datakits = list(datakits)
         self.worker = worker
         self.shared = shared  # other processes copy the same template; alone, it is made on first need
@@ -166,8 +175,7 @@ class Workspace:
         server.drop_database(slot.run.database_name(label))  # left by a crashed worker of this run
         slot.database = slot.run.create_database(label, template=slot.template)
         if slot.template is None:
-            for kit in self.datakits:
-                _deploy(kit, slot.database)
+            self._deploy_all(slot.config, slot.database)
         slot.deployed = {kit.name for kit in self.datakits}
         slot.tables = [table for kit in self.datakits for table in kit.tables]
         slot.engine = slot.database.engine(self._schemas)
@@ -180,8 +188,7 @@ class Workspace:
             return None
         if slot.config.provisioner == "memory":  # private to this process: deploy our own
             template = slot.run.create_database(label)
-            for kit in self.datakits:
-                _deploy(kit, template)
+            self._deploy_all(slot.config, template)
             return template
         name = slot.run.database_name(label)
         marker = self.source.workdir / f"{label}.json"
@@ -191,10 +198,11 @@ class Workspace:
                     error = None
                     try:
                         template = Database(server.create_database(name), name=name)
-                        for kit in self.datakits:
-                            _deploy(kit, template)
+                        self._deploy_all(slot.config, template)
                     except DatakitError as exc:
                         error = str(exc)
+                    except Exception as exc:  # a prepare callable (user code) failed: tell every process
+                        error = f"{slot.config.name}: preparing the template failed: {type(exc).__name__}: {exc}"
                     marker.write_text(json.dumps({"error": error}))
                 error = json.loads(marker.read_text())["error"]
         except Timeout:
@@ -203,6 +211,13 @@ class Workspace:
         if error:
             raise DeployError(error)
         return Database(server.database_url(name), name=name)
+
+    def _deploy_all(self, config: TargetConfig, database: Database) -> None:
+        """Deploy the run's datakits into ``database``, then hand it to each ``prepare`` callable."""
+        for kit in self.datakits:
+            _deploy(kit, database)
+        for prepare in self.prepare:
+            prepare(config, database)
 
     def _check_schemas(self, slot: _Slot, kit: Datakit) -> None:
         missing = sorted({s for s in kit.schemas if s} - self._schemas)
@@ -216,7 +231,7 @@ class Workspace:
 
     @contextmanager
     def test_database(
-        self, name: str, isolation: str = "rollback", datakits: Sequence[Datakit] = ()
+        self, name: str, isolation: str = "rollback", datakits: Sequence[Datakit] = (), fresh_label: str | None = None
     ) -> Iterator[TestDatabase]:
         """The database of one test, kept apart from every other test by ``isolation``.
 
@@ -227,7 +242,7 @@ class Workspace:
         if isolation not in ISOLATIONS:
             raise ValueError(f"isolation {isolation!r} is not one of {', '.join(ISOLATIONS)}")
         if isolation == "fresh":
-            with self._fresh(name, datakits) as test:
+            with self._fresh(name, datakits, fresh_label) as test:
                 yield test
             return
         self.ensure(name, datakits)
@@ -244,17 +259,22 @@ class Workspace:
             yield TestDatabase(connection, slot.database, isolation, deploy)
 
     @contextmanager
-    def _fresh(self, name: str, datakits: Sequence[Datakit]) -> Iterator[TestDatabase]:
+    def _fresh(self, name: str, datakits: Sequence[Datakit], label: str | None = None) -> Iterator[TestDatabase]:
         slot = self._ready(name)
         assert slot.run is not None
         if slot.template is None:  # made on first need when this process is the run's only one
             slot.template = self._template(slot, slot.run.server)
         slot.fresh += 1
-        database = slot.run.create_database(f"t{slot.index}_{self.worker}_f{slot.fresh}", template=slot.template)
+        if label:  # the same name each time: the last test's database goes first, if it was kept
+            label = f"t{slot.index}_{self.worker}_{label}"
+            slot.run.server.drop_database(slot.run.database_name(label))
+        else:
+            label = f"t{slot.index}_{self.worker}_f{slot.fresh}"
+        database = slot.run.create_database(label, template=slot.template)
         engine: Engine | None = None
         try:
-            for kit in self.datakits if slot.template is None else []:
-                _deploy(kit, database)
+            if slot.template is None:
+                self._deploy_all(slot.config, database)
             engine = database.engine(self._schemas)
             kits = list(datakits)
             for kit in kits:

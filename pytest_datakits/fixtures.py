@@ -22,7 +22,7 @@ from framework.discovery import Datakit
 from framework.errors import DatakitError
 from framework.workspace import ProvisionedTarget, TestDatabase, Workspace
 
-from . import markers
+from . import dbt, markers
 from .factories import DatakitFactories, active, bind_factories
 from .state import STATE
 
@@ -78,7 +78,8 @@ def _datakit_test(
     with ExitStack() as stack:
         try:
             kits = [state.datakit(name) for name in mark.datakits]
-            test = stack.enter_context(_datakit_workspace.test_database(datakit_target.name, mark.isolation, kits))
+            isolation, label = dbt.isolation(item, request.fixturenames, mark.isolation)  # dbt tests are fresh
+            test = stack.enter_context(_datakit_workspace.test_database(datakit_target.name, isolation, kits, label))
         except DatakitError as exc:
             error = exc
         else:

@@ -15,7 +15,8 @@ import pytest
 
 from framework.sharing import Handover, RunHost
 
-from . import markers, options, report
+from . import dbt, hooks, markers, options, report
+from .dbt import datakit_dbt, datakit_dbt_project  # noqa: F401 (fixtures are found by name on the plugin module)
 from .fixtures import (  # noqa: F401 (fixtures are found by name on the plugin module)
     _datakit_target_name,
     _datakit_test,
@@ -33,8 +34,13 @@ _HANDOVER = "datakits"
 pytest_plugins = ["pytest_datakits.airflow"]  # Airflow homes and the datakit_airflow fixture
 
 
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    pluginmanager.add_hookspecs(hooks)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     options.add_options(parser)
+    dbt.add_options(parser)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -51,6 +57,8 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("help", False):
         return  # --help works whatever the datakit settings are
     state = PluginState(options.resolve(config))
+    config.stash[dbt.SETTINGS] = dbt.resolve(config)
+    state.prepare = lambda workdir: dbt.prepare_callables(config, workdir)
     workerinput = getattr(config, "workerinput", None)
     if workerinput is not None and _HANDOVER in workerinput:
         state.handover = Handover(workerinput[_HANDOVER])
@@ -94,7 +102,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         pytest.fail(f"{metafunc.definition.nodeid}: datakit marker: {problem}", pytrace=False)
     params = []
     for target in targets:
-        reason = mark.skip_reason(target)
+        reason = mark.skip_reason(target) or dbt.skip_reason(metafunc.fixturenames, target)
         params.append(
             pytest.param(target.name, id=target.name, marks=[pytest.mark.skip(reason=reason)] if reason else [])
         )
@@ -126,7 +134,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     state = config.stash.get(STATE, None)
-    return report.header(state) if state is not None else []
+    return [*report.header(state), *dbt.header(config.stash[dbt.SETTINGS])] if state is not None else []
 
 
 @pytest.hookimpl(trylast=True)

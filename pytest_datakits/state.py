@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ import pytest
 
 from framework.discovery import Datakit, load_datakit
 from framework.sharing import Handover, RunHost
-from framework.workspace import Workspace
+from framework.workspace import Prepare, Workspace
 
 from .options import Settings
 
@@ -48,6 +49,7 @@ class PluginState:
     worker: str = "main"
     stats: dict[str, TargetStats] = field(default_factory=dict)
     remote_errors: dict[str, str] = field(default_factory=dict)  # from xdist workers
+    prepare: Callable[[Path], list[Prepare]] | None = None  # what each template gets after the deploy
     _kits: dict[str, Datakit] = field(default_factory=dict)
     _schemas: set[str | None] = field(default_factory=set)
     _workspace: Workspace | None = None
@@ -56,13 +58,16 @@ class PluginState:
         if self._workspace is None:
             source = self.handover or self.host
             assert source is not None
+            prepare = self.prepare(source.workdir) if self.prepare is not None else []
             self._workspace = Workspace(
                 source,
                 self.settings.targets,
                 self.settings.datakits,
                 worker=self.worker,
                 schemas=self._schemas,
-                shared=self.handover is not None,  # xdist workers copy one template; alone, deploy directly
+                # xdist workers copy one template; alone, deploy directly, unless there is a template to prepare
+                shared=self.handover is not None or bool(prepare),
+                prepare=prepare,
             )
         return self._workspace
 

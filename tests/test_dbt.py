@@ -23,6 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from framework import Database, DbtError, DbtResult, deploy_data_objects, load_datakit, run_dbt, validate_deployment
+from framework.cli import main
 from framework.loader import BulkDataLoader, load_datakit_tables
 
 PROJECT = Path(__file__).resolve().parents[1] / "dbt" / "pagila_warehouse"
@@ -54,6 +55,10 @@ class Warehouse:
                 return list(conn.execute(text(sql)))
         finally:
             engine.dispose()
+
+
+def _url(database: Database) -> str:
+    return database.url.render_as_string(hide_password=False)
 
 
 def _load(pagila: Database, bronze: Database, batch_id: str, **kwargs: Any) -> None:
@@ -172,7 +177,11 @@ def _moved(address_id: int):
 def test_batches_dedup_and_a_moved_customer_gets_a_second_version(
     warehouse: Warehouse, pagila_database: Database
 ) -> None:
-    """Runs last on its warehouse: it adds batches b2 (the same rows) and b3 (customer 1 moved)."""
+    """Runs last on its warehouse: it adds batches b2 (the same rows) and b3 (customer 1 moved).
+
+    The move is made as batch b3 is loaded (a transform), not in the source database, which the
+    session's other tests share.
+    """
     before = _silver_digest(warehouse)
     _load(pagila_database, warehouse.database, "b2", workers=2)
     assert warehouse.scalar("SELECT count(DISTINCT dk_batch_id) FROM br__pagila__public.rental") >= 2
@@ -258,7 +267,7 @@ def small_db(servers) -> Iterator[Database]:
 def test_a_small_project_builds_in_process_and_in_a_child_process(small_db: Database, tmp_path: Path) -> None:
     project = small_project(tmp_path / "small")
     here = run_dbt(project, small_db, state_dir=tmp_path / "state")
-    child = run_dbt(project, small_db, state_dir=tmp_path / "state", subprocess=True)
+    child = run_dbt(project, _url(small_db), state_dir=tmp_path / "state", subprocess=True)  # a URL will do
     for result in (here, child):
         assert result.counts() == {"model": {"success": 1}, "test": {"pass": 2}}
         assert result.node("numbers").rows_affected == 3
@@ -317,3 +326,84 @@ def test_an_unreachable_database_is_one_line(tmp_path: Path) -> None:
     message = str(caught.value)
     assert "\n" not in message and "secret" not in message
     assert "someone:***@127.0.0.1:1/nothing" in message
+
+
+# --- datakits dbt ---------------------------------------------------------------------------------
+
+
+def test_cli_the_repository_yaml_matches_its_datakits(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["dbt", "sources", "pagila_bronze", "--project", str(PROJECT), "--check"]) == 0
+    for kit in ("pagila_silver", "pagila_gold"):
+        assert main(["dbt", "contracts", kit, "--project", str(PROJECT), "--check"]) == 0
+    out = capsys.readouterr().out
+    assert "match the datakit pagila_silver" in out and "match the datakit pagila_gold" in out
+
+
+def test_cli_contracts_check_lists_the_differences_and_contracts_writes_them_back(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = tmp_path / "pagila_warehouse"
+    shutil.copytree(PROJECT, project)
+    facts = project / "models" / "gold_facts" / "_gold_facts__models.yml"
+    facts.write_text(facts.read_text().replace("data_type: numeric(8,2)", "data_type: numeric(9,2)", 1))
+    (project / "models" / "gold_dimensions" / "_gold_dimensions__models.yml").unlink()
+    assert main(["dbt", "contracts", "pagila_gold", "--project", str(project), "--check"]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("2 file(s) differ from the datakit pagila_gold:")
+    assert "-    data_type: numeric(9,2)\n+    data_type: numeric(8,2)" in out
+    assert f"run: datakits dbt contracts pagila_gold --project {project}" in out
+    assert main(["dbt", "contracts", "pagila_gold", "--project", str(project)]) == 0
+    assert "2 file(s) written from pagila_gold" in capsys.readouterr().out
+    assert main(["dbt", "contracts", "pagila_gold", "--project", str(project), "--check"]) == 0
+
+
+def test_cli_sources_prints_or_writes_the_datakits_sources(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["dbt", "sources", "pagila_bronze"]) == 0
+    printed = capsys.readouterr().out
+    assert printed == (PROJECT / "models" / "_pagila_bronze__sources.yml").read_text()
+    target = tmp_path / "sources.yml"
+    assert main(["dbt", "sources", "pagila_bronze", "--output", str(target), "--check"]) == 1
+    assert main(["dbt", "sources", "pagila_bronze", "--output", str(target)]) == 0
+    assert target.read_text() == printed
+
+
+def test_cli_build_prints_a_line_per_node_and_a_summary(small_db: Database, tmp_path: Path, capsys) -> None:
+    project = small_project(tmp_path / "small")
+    assert main(["dbt", "build", "--project", str(project), "--target", _url(small_db)]) == 0
+    captured = capsys.readouterr()
+    assert "model     numbers" in captured.err and "3 rows" in captured.err
+    lines = captured.out.splitlines()
+    assert lines[0].split() == ["resource", "nodes", "ok", "failed", "skipped", "seconds"]
+    assert lines[2].split()[:5] == ["model", "1", "1", "0", "0"]
+    assert lines[3].split()[:5] == ["test", "2", "2", "0", "0"]
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({"models/broken.sql": "select n frm {{ ref('numbers') }}"}, "model broken error"),
+        ({"tests/no_three.sql": "select n from {{ ref('numbers') }} where n = 3"}, "test no_three fail"),
+    ],
+    ids=["broken-model", "failing-test"],
+)
+def test_cli_build_failures_are_one_line_and_exit_2(
+    small_db: Database, tmp_path: Path, capsys, files, expected
+) -> None:
+    project = small_project(tmp_path / "small", **files)
+    assert main(["dbt", "build", "--project", str(project), "--target", _url(small_db)]) == 2
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert error.startswith("datakits: dbt build on ") and expected in error
+
+
+def test_cli_bad_input_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["dbt", "build", "--project", str(tmp_path / "nowhere"), "--target", "postgres_local"]) == 2
+    assert main(["dbt", "build", "--project", str(PROJECT), "--target", "sqlite_memory"]) == 2
+    assert main(["dbt", "contracts", "pagila_gold", "--project", str(tmp_path)]) == 2
+    errors = capsys.readouterr().err.strip().splitlines()
+    missing = "does not exist (no dbt_project.yml there); give the project's folder"
+    assert errors == [
+        f"datakits: dbt project {tmp_path / 'nowhere'} {missing}",
+        "datakits: dbt here runs on PostgreSQL targets (postgres_embedded, postgres_local, postgres_process, "
+        "postgres_container or a postgresql:// URL); sqlite_memory is sqlite",
+        f"datakits: dbt project {tmp_path} {missing}",
+    ]

@@ -48,11 +48,9 @@ def fingerprint(database: Database) -> dict[str, tuple[int, str]]:
                 {"schemas": list(SCHEMAS)},
             ).all()
             for schema, table in tables:
-                count, digest = conn.execute(
-                    text(
-                        f"SELECT count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM \"{schema}\".\"{table}\" t"
-                    )
-                ).one()
+                rows = "string_agg(t::text, '|' ORDER BY t::text)"
+                sql = f'SELECT count(*), md5(coalesce({rows}, \'\')) FROM "{schema}"."{table}" t'
+                count, digest = conn.execute(text(sql)).one()
                 found[f"{schema}.{table}"] = (count, digest)
     finally:
         engine.dispose()

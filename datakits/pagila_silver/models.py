@@ -13,9 +13,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Numeric, SmallInteger, Text
+from sqlalchemy import Numeric, SmallInteger
 from sqlmodel import Field, SQLModel
 
+from datakits.fields import optional_text as _text_or_none
+from datakits.fields import text as _text
 from framework.mixins import TIMESTAMPTZ
 
 SCHEMA = "silver"
@@ -24,14 +26,6 @@ _ARGS = {"schema": SCHEMA}
 
 def _fk(target: str) -> str:
     return f"{SCHEMA}.{target}"
-
-
-def _text(description: str | None = None) -> Any:
-    return Field(sa_type=Text, description=description)
-
-
-def _text_or_none(description: str | None = None) -> Any:
-    return Field(default=None, sa_type=Text, description=description)
 
 
 def _updated(*, nullable: bool = False) -> Any:

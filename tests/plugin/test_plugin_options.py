@@ -114,5 +114,5 @@ def test_the_plugin_can_be_turned_off(run) -> None:
 def test_public_names() -> None:
     import pytest_datakits
 
-    assert set(pytest_datakits.__all__) == {"DatakitFactories", "ProvisionedTarget", "current_session"}
+    assert set(pytest_datakits.__all__) == {"DatakitDbt", "DatakitFactories", "ProvisionedTarget", "current_session"}
     assert all(hasattr(pytest_datakits, name) for name in pytest_datakits.__all__)

@@ -1,0 +1,210 @@
+"""dbt in the plugin: ``--datakit-dbt`` / ini ``datakit_dbt_projects``, the template's filling, ``datakit_dbt``.
+
+- Before the workers copy the run's template, the plugin calls ``pytest_datakit_fill_template``
+  (a conftest.py fills it with data) and builds each ``--datakit-dbt`` project into it, so tests
+  that read silver and gold run in ordinary rollback isolation.
+- ``datakit_dbt``: dbt bound to the test's database (``.build(select=...)``, ``.run``, ``.test``,
+  ``.seed``, ``.snapshot``). dbt opens its own connections and commits, so a test that uses it
+  is ``isolation="fresh"`` unless its marker says otherwise; the fresh database has the same name
+  in each test of a process, so dbt's partial parsing (one target folder per database) stays warm.
+- dbt runs on PostgreSQL: on other targets a test that uses ``datakit_dbt`` is skipped, saying so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NoReturn
+
+import pytest
+from sqlalchemy.engine import Connection
+
+from framework.dbt import DbtResult, dbt_state_dir, postgres_targets, run_dbt
+from framework.errors import DatakitError, DbtError
+from framework.runs import Database
+from framework.targets import TargetConfig
+from framework.workspace import Prepare, ProvisionedTarget, TestDatabase, Workspace
+
+FIXTURE = "datakit_dbt"
+FRESH_LABEL = "dbt"
+
+
+@dataclass(frozen=True)
+class DbtSettings:
+    projects: list[Path]
+    projects_from: str
+
+
+def add_options(parser: pytest.Parser) -> None:
+    group = parser.getgroup("datakits")
+    group.addoption(
+        "--datakit-dbt",
+        action="append",
+        dest="datakit_dbt_projects",
+        default=None,
+        metavar="PATH",
+        help="Build this dbt project into each PostgreSQL template once per run (repeatable); the "
+        "datakit_dbt fixture's project. Else ini datakit_dbt_projects",
+    )
+    parser.addini("datakit_dbt_projects", "dbt projects to build into each PostgreSQL template", type="args")
+
+
+def resolve(config: pytest.Config) -> DbtSettings:
+    flag = config.getoption("datakit_dbt_projects")
+    if flag:
+        values, source, base = list(flag), "--datakit-dbt", Path.cwd()
+    else:
+        values = list(config.getini("datakit_dbt_projects"))
+        source = f"ini datakit_dbt_projects ({config.inipath.name if config.inipath else 'ini'})"
+        base = config.inipath.parent if config.inipath else config.rootpath
+    projects = []
+    for value in values:
+        path = (base / value).resolve()
+        if not (path / "dbt_project.yml").is_file():
+            raise pytest.UsageError(f"{source}: {value!r} is not a dbt project (no dbt_project.yml in {path})")
+        projects.append(path)
+    return DbtSettings(projects, source if values else "default")
+
+
+def header(settings: DbtSettings) -> list[str]:
+    if not settings.projects:
+        return []
+    return [f"datakit dbt projects (from {settings.projects_from}): {', '.join(str(p) for p in settings.projects)}"]
+
+
+def skip_reason(fixturenames: Sequence[str], target: TargetConfig) -> str | None:
+    """Why a test that uses ``datakit_dbt`` does not run on ``target``, or None when it does."""
+    if FIXTURE in fixturenames and target.engine != "postgresql":
+        return f"dbt here runs on PostgreSQL targets ({', '.join(postgres_targets())}), not {target.name}"
+    return None
+
+
+def isolation(item: pytest.Item, fixturenames: Sequence[str], marked: str) -> tuple[str, str | None]:
+    """The isolation of a test and its fresh database's stable label: a dbt test is fresh by default."""
+    if FIXTURE not in fixturenames:
+        return marked, None
+    marker = item.get_closest_marker("datakit")
+    explicit = marker is not None and ("isolation" in marker.kwargs or len(marker.args) >= 4)
+    return (marked if explicit else "fresh"), FRESH_LABEL
+
+
+def prepare_callables(config: pytest.Config, workdir: Path) -> list[Prepare]:
+    """What the plugin does to each template: the conftest's filling, then the dbt builds.
+
+    Asked for when this process first needs a database (after collection, when every
+    conftest.py that implements ``pytest_datakit_fill_template`` is known).
+    """
+    settings = config.stash[SETTINGS]
+
+    def fill(target: TargetConfig, database: Database) -> None:
+        config.hook.pytest_datakit_fill_template(target=target, database=database)
+
+    def build(target: TargetConfig, database: Database) -> None:
+        if target.engine != "postgresql":
+            return  # dbt runs on PostgreSQL; tests reading its tables on other targets find them missing
+        for project in settings.projects:
+            base = workdir / "dbt" / "template"
+            run_dbt(project, database, ("build",), state_dir=dbt_state_dir(project, database.url, base))
+
+    filling = bool(config.hook.pytest_datakit_fill_template.get_hookimpls())
+    return [*([fill] if filling else []), *([build] if settings.projects else [])]
+
+
+def _fail(error: DatakitError) -> NoReturn:
+    pytest.fail(str(error), pytrace=False)
+
+
+@dataclass
+class DatakitDbt:
+    """dbt bound to one test's database. Each method returns a :class:`~framework.DbtResult`.
+
+    A failing node fails the test with dbt's one-line message (``check=False`` returns the result
+    instead). In fresh isolation the test's connection is committed first, so that dbt sees what
+    the test wrote and no lock of the test's blocks dbt's DDL.
+    """
+
+    project: Path
+    database: Database
+    state_dir: Path
+    connection: Connection | None = field(default=None, repr=False)
+
+    def __call__(
+        self,
+        *args: str,
+        select: str | Sequence[str] | None = None,
+        vars: dict[str, Any] | None = None,
+        check: bool = True,
+    ) -> DbtResult:
+        if self.connection is not None and self.connection.in_transaction():
+            self.connection.commit()
+        try:
+            return run_dbt(
+                self.project,
+                self.database,
+                args or ("build",),
+                select=select,
+                vars=vars,
+                check=check,
+                state_dir=self.state_dir,
+            )
+        except DbtError as exc:
+            error = exc
+        _fail(error)
+
+    def build(self, select: str | Sequence[str] | None = None, **kwargs: Any) -> DbtResult:
+        return self("build", select=select, **kwargs)
+
+    def run(self, select: str | Sequence[str] | None = None, **kwargs: Any) -> DbtResult:
+        return self("run", select=select, **kwargs)
+
+    def test(self, select: str | Sequence[str] | None = None, **kwargs: Any) -> DbtResult:
+        return self("test", select=select, **kwargs)
+
+    def seed(self, select: str | Sequence[str] | None = None, **kwargs: Any) -> DbtResult:
+        return self("seed", select=select, **kwargs)
+
+    def snapshot(self, select: str | Sequence[str] | None = None, **kwargs: Any) -> DbtResult:
+        return self("snapshot", select=select, **kwargs)
+
+
+def make_handle(project: Path, test: TestDatabase, workdir: Path, worker: str) -> DatakitDbt:
+    base = workdir / "dbt" / worker
+    connection = test.connection if test.isolation == "fresh" else None
+    return DatakitDbt(project, test.database, dbt_state_dir(project, test.database.url, base), connection)
+
+
+def no_project() -> NoReturn:
+    pytest.fail(
+        "datakit_dbt needs a dbt project: give --datakit-dbt PATH, ini datakit_dbt_projects, "
+        "or override the datakit_dbt_project fixture",
+        pytrace=False,
+    )
+
+
+SETTINGS = pytest.StashKey[DbtSettings]()
+
+
+@pytest.fixture
+def datakit_dbt_project(pytestconfig: pytest.Config) -> Path:
+    """The dbt project of ``datakit_dbt``: the first ``--datakit-dbt`` project. Override it in a conftest.py."""
+    projects = pytestconfig.stash[SETTINGS].projects
+    if not projects:
+        no_project()
+    return projects[0]
+
+
+@pytest.fixture
+def datakit_dbt(
+    _datakit_test: TestDatabase,
+    _datakit_workspace: Workspace,
+    datakit_target: ProvisionedTarget,
+    datakit_dbt_project: Path,
+) -> DatakitDbt:
+    """dbt bound to the test's database: ``datakit_dbt.build(select="silver_core")`` returns a DbtResult."""
+    reason = skip_reason([FIXTURE], datakit_target.config)
+    if reason:
+        pytest.skip(reason)
+    return make_handle(
+        Path(datakit_dbt_project), _datakit_test, _datakit_workspace.source.workdir, _datakit_workspace.worker
+    )
