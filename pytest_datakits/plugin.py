@@ -16,7 +16,7 @@ import pytest
 from framework.sharing import RunGuest, RunHost
 from framework.signals import interrupt_on_sigterm
 
-from . import dbt, hooks, kitpaths, markers, options, report
+from . import dbt, hooks, kitpaths, markers, options, report, rootdir
 from .dbt import datakit_dbt, datakit_dbt_project  # noqa: F401 (fixtures are found by name on the plugin module)
 from .fixtures import (  # noqa: F401 (fixtures are found by name on the plugin module)
     _datakit_commit_isolation,
@@ -47,7 +47,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     dbt.add_options(parser)
 
 
-def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config, args: list[str]) -> None:
+    rootdir.settle(early_config, args)  # --datakit PATH must not move the rootdir
     kitpaths.put_kits_on_path(early_config)  # before the conftest.py files import from them
 
 

@@ -93,6 +93,39 @@ def test_a_conftest_imports_a_kit_given_by_path(
     ini = f"datakit_paths = {kit}" if form == "ini" else ""
     result = run(*args, "--datakit-target=sqlite_memory", ini=ini)
     result.assert_outcomes(passed=1)
-    if form != "space":  # pytest picks its rootdir from '--datakit /path' before any plugin loads (docs say so)
-        rootdir = re.search(r"^rootdir: (\S+)", result.stdout.str(), re.M)
-        assert rootdir and Path(rootdir.group(1).rstrip(",")) == pytester.path
+    assert _rootdir(result) == pytester.path
+
+
+def _rootdir(result: pytest.RunResult) -> Path | None:
+    found = re.search(r"^rootdir: (\S+)", result.stdout.str(), re.M)
+    return Path(found.group(1).rstrip(",")) if found else None
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["one process", "xdist"])
+def test_datakit_path_with_a_space_keeps_the_projects_rootdir_and_ini(
+    run, pytester: pytest.Pytester, tmp_path_factory: pytest.TempPathFactory, workers: list[str]
+) -> None:
+    """'--datakit /kit' is read as a test path when pytest picks its rootdir: the project's ini
+    file (its addopts, here the target and a strict marker) and test ids must hold all the same."""
+    kit = tmp_path_factory.mktemp("elsewhere") / "shop_kit_space"
+    kit.mkdir()
+    (kit / "__init__.py").write_text("")
+    (kit / "models.py").write_text(textwrap.dedent(KIT))
+    (kit / "pyproject.toml").write_text("[tool.pytest.ini_options]\naddopts = '-k nothing_matches'\n")
+    pytester.makepyfile(
+        test_shop="""
+        import pytest
+        from shop_kit_space.models import Item
+
+        @pytest.mark.shop
+        def test_it(datakit_session, datakit_target):
+            assert datakit_target.name == "sqlite_file"
+            datakit_session.add(Item(item_id=1, name="x"))
+            datakit_session.flush()
+        """
+    )
+    ini = "addopts = --datakit-target=sqlite_file --strict-markers -v\nmarkers =\n    shop: a marker the ini declares"
+    result = run(*workers, "--datakit", str(kit), ini=ini)
+    result.assert_outcomes(passed=1)
+    assert _rootdir(result) == pytester.path
+    assert "test_shop.py::test_it" in result.stdout.str()
