@@ -209,10 +209,13 @@ def once_per_run(
         raise DeployError(error)
 
 
-def sweep_workdirs(root: Path | None = None) -> list[Path]:
-    """Remove the work folders of runs whose host process is gone (killed runs leave them)."""
+def sweep_workdirs(root: Path | None = None, prefix: str = WORKDIR_PREFIX) -> list[Path]:
+    """Remove the work folders of runs whose host process is gone (killed runs leave them).
+
+    A work folder is named ``<prefix>...-<pid>-<random>``, as ``tempfile.mkdtemp`` makes it.
+    """
     removed = []
-    for folder in (root or Path(tempfile.gettempdir())).glob(f"{WORKDIR_PREFIX}*"):
+    for folder in (root or Path(tempfile.gettempdir())).glob(f"{prefix}*"):
         try:
             pid = int(folder.name.rsplit("-", 2)[-2])
         except (IndexError, ValueError):

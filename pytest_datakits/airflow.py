@@ -13,6 +13,7 @@ httpx) are ignored around Airflow's calls only, so ``filterwarnings = error`` st
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 import tempfile
 import warnings
@@ -26,11 +27,14 @@ import pytest
 from framework.dagtest import AirflowHome, DagRunResult
 from framework.errors import DagRunFailed, DatakitError
 from framework.pipeline import Where
+from framework.sharing import sweep_workdirs
 
 __all__ = ["AirflowRunner", "datakit_airflow"]
 
 INI_DAGS = "datakit_airflow_dags_folder"
 _WORKERINPUT = "datakits_airflow"
+#: the run's homes: ``datakits-airflow-<pid>-<random>``; a killed run's are swept by the next run
+HOME_PREFIX = "datakits-airflow-"
 _HOME = pytest.StashKey["AirflowHome | None"]()
 _OWNED = pytest.StashKey[Path]()
 #: (message regex, category) of warnings Airflow's own code raises while it runs a DAG
@@ -60,7 +64,8 @@ def pytest_configure(config: pytest.Config) -> None:
     if workerinput is not None and _WORKERINPUT in workerinput:
         root, worker = Path(workerinput[_WORKERINPUT]), str(workerinput.get("workerid", "main"))
     else:
-        root, worker = Path(tempfile.mkdtemp(prefix="datakits-airflow-")), "main"
+        sweep_workdirs(prefix=HOME_PREFIX)
+        root, worker = Path(tempfile.mkdtemp(prefix=f"{HOME_PREFIX}{os.getpid()}-")), "main"
         config.stash[_OWNED] = root
     home = AirflowHome(root, worker, _dags_folder(config)[0])
     home.activate()

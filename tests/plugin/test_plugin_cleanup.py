@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -59,6 +60,7 @@ def test_ctrl_c_leaves_nothing_behind(pytester: pytest.Pytester, workers: list[s
     assert proc.wait(timeout=60) == pytest.ExitCode.INTERRUPTED
     assert "KeyboardInterrupt" in (pytester.path / "log.txt").read_text()
     assert leftovers(run_id) == []
+    assert not list(Path(tempfile.gettempdir()).glob(f"datakits-airflow-{proc.pid}-*"))
     assert not list(Path(os.environ.get("TMPDIR", "/tmp")).glob(f"datakits-run-{run_id}-*"))
 
 
@@ -67,7 +69,10 @@ def test_a_killed_run_is_reaped_by_the_next(pytester: pytest.Pytester, run) -> N
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
     assert leftovers(run_id), "a killed run leaves its databases"
+    homes = list(Path(tempfile.gettempdir()).glob(f"datakits-airflow-{proc.pid}-*"))
+    assert homes, "a killed run leaves its Airflow home"
     (pytester.path / "test_blocking.py").unlink()
     pytester.makepyfile(test_next="def test_next(datakit_target):\n    pass\n")
     run("--datakit=pagila_bronze", *TARGETS).assert_outcomes(passed=3)
     assert leftovers(run_id) == []
+    assert not any(home.exists() for home in homes)
