@@ -41,23 +41,21 @@ from sqlalchemy import (
     Time,
     event,
 )
-from sqlalchemy.dialects import mysql, postgresql, sqlite
+from sqlalchemy.dialects import postgresql, registry
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import CompileError, UnsupportedCompilationError
 from sqlalchemy.types import ARRAY, TypeEngine
 from sqlmodel.main import get_column_from_field
 
 from .discovery import Datakit, load_datakit
+from .engines import all_engines
 from .errors import DatakitDefinitionError
 from .mixins import LINEAGE_COLUMNS, BronzeLineageMixin
 
 __all__ = ["BronzeDatakit", "bronze_schema", "derive_bronze", "kit_short_name"]
 
-_DIALECTS: dict[str, Dialect] = {
-    "postgresql": postgresql.dialect(),
-    "mysql": mysql.dialect(),
-    "sqlite": sqlite.dialect(),
-}
+#: each engine's SQLAlchemy dialect names, and a dialect to compile types for
+_DIALECTS: dict[tuple[str, ...], Dialect] = {kind.dialects: registry.load(kind.dialects[0])() for kind in all_engines()}
 _BY_PYTHON: list[tuple[type, TypeEngine[Any]]] = [
     (bool, Boolean()),
     (int, BigInteger()),
@@ -117,10 +115,10 @@ def _generic(type_: TypeEngine[Any]) -> TypeEngine[Any]:
 
 def portable_type(type_: TypeEngine[Any]) -> TypeEngine[Any]:
     """``type_`` where an engine holds it; a portable variant on the engines that cannot."""
-    fine = [name for name, dialect in _DIALECTS.items() if _compiles(type_, dialect)]
+    fine = [names for names, dialect in _DIALECTS.items() if _compiles(type_, dialect)]
     if len(fine) == len(_DIALECTS):
         return type_
-    names = [n for name in fine for n in (["mysql", "mariadb"] if name == "mysql" else [name])]
+    names = [name for names in fine for name in names]
     return _generic(type_).with_variant(type_, *names) if names else _generic(type_)
 
 

@@ -30,6 +30,7 @@ from .bronze import add_derive_flag, derive_bronze
 from .dags_check import register as register_dags
 from .deploy import cleanup_deployment, deploy_data_objects
 from .discovery import load_datakit
+from .engines import ENGINES
 from .errors import DatakitError, DeployError
 from .generators import installed_generators, load_generator
 from .loading.command import add_load_arguments, run_load
@@ -47,7 +48,7 @@ from .validate import validate_deployment
 def _add_target_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target", "-t", help="Target name or SQLAlchemy URL (see 'datakits targets')")
     group = parser.add_argument_group("connection flags (instead of --target: that very database)")
-    group.add_argument("--target-type", choices=["sqlite", "postgresql", "postgres", "mysql", "mariadb"], help="Engine")
+    group.add_argument("--target-type", choices=list(ENGINES), help="Engine")
     group.add_argument("--host", help="Server host")
     group.add_argument("--port", type=int, help="Server port")
     group.add_argument("--database", help="Database name (SQLite: file path)")

@@ -35,6 +35,7 @@ from typing import Any
 from filelock import FileLock
 from sqlalchemy.engine import URL
 
+from .engines import engine_kind
 from .errors import DbtError
 from .resolve import resolve_target
 from .runs import Database
@@ -133,7 +134,7 @@ def project_dir(project: str | Path) -> Path:
 
 def postgres_targets() -> list[str]:
     """The named targets dbt can run on here (dbt-postgres)."""
-    return [t.name for t in list_targets() if t.engine == "postgresql"]
+    return [t.name for t in list_targets() if engine_kind(t.engine).dbt_adapter]
 
 
 def _check_postgres(database: Database | TargetConfig | URL | str) -> URL:
@@ -144,7 +145,7 @@ def _check_postgres(database: Database | TargetConfig | URL | str) -> URL:
         engine = engine_of(url)
     except ValueError as exc:
         raise DbtError(str(exc)) from None
-    if engine != "postgresql":
+    if engine_kind(engine).dbt_adapter is None:
         raise DbtError(
             f"dbt here runs on PostgreSQL targets ({', '.join(postgres_targets())} or a postgresql:// URL); "
             f"{safe_url(url)} is {engine}"
@@ -153,13 +154,15 @@ def _check_postgres(database: Database | TargetConfig | URL | str) -> URL:
 
 
 def _profile(url: URL, threads: int) -> dict[str, Any]:
+    """dbt's profile for a PostgreSQL URL (dbt-postgres: the one adapter installed)."""
+    kind = engine_kind(engine_of(url))
     host = url.host or url.query.get("host") or "localhost"
     if isinstance(host, tuple):
         host = host[0]
     output: dict[str, Any] = {
-        "type": "postgres",
+        "type": kind.dbt_adapter,
         "host": str(host),
-        "port": int(url.port or 5432),
+        "port": int(url.port or kind.default_port or 0),
         "user": url.username or "postgres",
         "password": "{{ env_var('" + PASSWORD_ENV + "', '') }}",
         "dbname": url.database or "postgres",

@@ -24,6 +24,7 @@ from pathlib import Path
 from .dbt import DbtNode, DbtResult, failure_message, postgres_targets, project_dir, run_dbt
 from .dbtgen import check_contracts, source_name, sources_yaml, write_contracts
 from .discovery import load_datakit
+from .engines import engine_kind
 from .errors import DatakitError, DbtError
 from .runs import keep_note, open_target
 from .targets import TargetConfig
@@ -136,7 +137,7 @@ def format_nodes(result: DbtResult) -> str:
 
 def _build(args: argparse.Namespace, config: TargetConfig) -> int:
     project = project_dir(args.project)
-    if config.engine != "postgresql":
+    if engine_kind(config.engine).dbt_adapter is None:
         raise DbtError(
             f"dbt here runs on PostgreSQL targets ({', '.join(postgres_targets())} or a postgresql:// URL); "
             f"{config.name} is {config.engine}"

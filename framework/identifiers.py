@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from sqlalchemy import Table
 from sqlalchemy.engine import Connection, Dialect, Engine
 
+from .engines import EngineKind, all_engines, engine_kind
 from .errors import DatakitDefinitionError
 
 
@@ -32,31 +33,30 @@ def execute_ddl(bind: Engine | Connection, statement: str) -> None:
         conn.execution_options(no_parameters=True).exec_driver_sql(statement)
 
 
-# the longest name each engine keeps whole: PostgreSQL cuts longer ones to 63 bytes without an
-# error (two columns could become one name), MySQL refuses over 64 characters with a traceback
-NAME_LIMITS = {"postgresql": 63, "mysql": 64}
+#: the longest name each engine keeps whole (its module's ``name_limit``, and why)
+NAME_LIMITS = {kind.name: kind.name_limit for kind in all_engines() if kind.name_limit is not None}
 
 
-def _length(engine: str, name: str) -> int:
-    return len(name.encode()) if engine == "postgresql" else len(name)
+def _length(kind: EngineKind, name: str) -> int:
+    return len(name.encode()) if kind.name_unit == "bytes" else len(name)
 
 
 def check_names(tables: Iterable[Table], engine: str) -> None:
     """Every schema, table, column, index and constraint name must fit the engine; name the first that does not."""
-    limit = NAME_LIMITS.get(engine)
+    kind = engine_kind(engine)
+    limit = kind.name_limit
     if limit is None:
         return
-    unit = "bytes" if engine == "postgresql" else "characters"
     for table in tables:
         named: list[tuple[str, str]] = [("table", table.name)]
-        if table.schema and engine == "postgresql":  # MySQL's schema databases are shortened to fit
+        if table.schema and not kind.maps_schemas_per_engine:  # a mapped schema (MySQL's database) is shortened to fit
             named.append(("schema", table.schema))
         named += [("column", column.name) for column in table.columns]
         named += [("index", str(index.name)) for index in table.indexes if isinstance(index.name, str)]
         named += [("constraint", str(c.name)) for c in table.constraints if isinstance(c.name, str)]
-        for kind, name in named:
-            if _length(engine, name) > limit:
+        for what, name in named:
+            if _length(kind, name) > limit:
                 raise DatakitDefinitionError(
-                    f"{table.fullname}: {kind} name {name!r} is {_length(engine, name)} {unit}; "
+                    f"{table.fullname}: {what} name {name!r} is {_length(kind, name)} {kind.name_unit}; "
                     f"{engine} keeps at most {limit}: shorten it"
                 )

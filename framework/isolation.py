@@ -79,24 +79,24 @@ def deploy_in_transaction(tables: Tables, connection: Connection) -> DeployResul
     attached to the connection (an attach cannot happen inside a transaction).
     """
     table_list = as_tables(tables)
-    kind = connection.dialect.name
+    kind = engine_kind(connection.dialect.name)
     label = safe_url(connection.engine.url)
-    if not engine_kind(kind).transactional_ddl:
-        raise DeployError(f"{label}: {kind} commits DDL at once; it cannot be deployed inside a transaction")
+    if not kind.transactional_ddl:
+        raise DeployError(f"{label}: {kind.name} commits DDL at once; it cannot be deployed inside a transaction")
     check_types(table_list, connection.engine)
     schemas = sorted({t.schema for t in table_list if t.schema})
-    if kind == "sqlite":
-        attached = {row[1] for row in connection.exec_driver_sql("PRAGMA database_list")}
+    attached = kind.connected_schemas(connection)
+    if attached is not None:
         missing = [s for s in schemas if s not in attached]
         if missing:
             raise DeployError(
-                f"{label}: schema {missing[0]!r} is not attached to this connection; "
-                "SQLite attaches schemas when the engine connects, so deploy this datakit before the test"
+                f"{label}: schema {missing[0]!r} is not on this connection; {kind.label} takes "
+                "its schemas when the engine is made (SQLite attaches them), so deploy this datakit before the test"
             )
     before = {t.fullname for t in table_list if connection.dialect.has_table(connection, t.name, schema=t.schema)}
     try:
         with connection.begin_nested():
-            engine_kind(kind).create_schemas(connection, connection.engine.url.database or "", schemas)
+            kind.create_schemas(connection, connection.engine.url.database or "", schemas)
             table_list[0].metadata.create_all(connection, tables=table_list, checkfirst=True)
     except DBAPIError as exc:
         raise refused(exc, label, table_list) from None

@@ -3,7 +3,8 @@
     deploy_warehouse -> tables_to_load -> load_bronze_table (one per table) -> dbt_silver -> dbt_gold
                      -> validate_warehouse -> summarize_warehouse
 
-Each step takes URLs (or :class:`~framework.runs.Database` objects) and returns a small result
+Each step takes URLs (or :class:`~framework.runs.Database` objects, or any target that
+:func:`framework.resolve.resolve_target` reads) and returns a small result
 (:mod:`framework.pipeline_results`) that serialises to JSON (``result.to_dict()``, an Airflow XCom;
 ``Type.from_dict(d)`` reads it back).
 A result never carries a password: databases are shown with :func:`~framework.urls.safe_url`.
@@ -32,11 +33,13 @@ from .connect import check_connection, ensure_schemas, physical_schema
 from .dbt import run_dbt
 from .deploy import deploy_data_objects
 from .discovery import Datakit, load_datakit
+from .engines import ENGINES
 from .errors import DatakitError, PipelineError
 from .loader import BulkDataLoader, pair_datakit_tables
 from .pipeline_results import LAYERS, DbtStep, DeployStep, PipelineSummary, TableLoad, ValidateStep
+from .resolve import DatabaseTarget, resolve_target
 from .runs import Database
-from .urls import to_url, with_driver
+from .urls import with_driver
 from .validate import validate_deployment
 
 __all__ = [
@@ -47,7 +50,6 @@ __all__ = [
     "PipelineSummary",
     "TableLoad",
     "ValidateStep",
-    "as_database",
     "connection_uri",
     "dbt_gold",
     "dbt_silver",
@@ -61,8 +63,9 @@ __all__ = [
     "validate_warehouse",
 ]
 
-#: A database a step works on: a :class:`Database` or a SQLAlchemy URL (text or ``URL``).
-Where: TypeAlias = Database | URL | str
+#: A database a step works on: a :class:`Database`, a SQLAlchemy URL (text or ``URL``), or a named
+#: target or ``TargetConfig`` (this process's database there), as ``framework.resolve`` reads them.
+Where: TypeAlias = DatabaseTarget
 REPOSITORY = Path(__file__).resolve().parent.parent
 
 
@@ -133,17 +136,6 @@ def get_pipeline(pipeline: str | Pipeline = "pagila") -> Pipeline:
 # --- Where the data is -----------------------------------------------------------------------------
 
 
-def as_database(where: Where) -> Database:
-    """A :class:`Database` for a URL (text or ``URL``); a ``Database`` as it is."""
-    if isinstance(where, Database):
-        return where
-    try:
-        url = with_driver(to_url(where))
-    except Exception as exc:  # make_url's ArgumentError: not a URL at all
-        raise PipelineError(f"{where!r} is not a database URL ({type(exc).__name__}); give driver://...") from None
-    return Database(url)
-
-
 def _engine(database: Database, tables: Iterable[Table], role: str) -> Engine:
     engine = database.engine({t.schema for t in tables})
     try:
@@ -168,15 +160,15 @@ def url_from_connection(connection: Any) -> str:
     so this library needs no Airflow: ``AIRFLOW_CONN_PAGILA_SOURCE=postgresql://user@host:5432/pagila``
     gives ``postgresql+psycopg2://user@host:5432/pagila``; extras become URL query options (``host=/socket``).
     """
-    kind = {"postgres": "postgresql", "mariadb": "mysql"}.get(connection.conn_type or "", connection.conn_type)
-    if kind not in ("postgresql", "mysql", "sqlite"):
+    kind = ENGINES.get(connection.conn_type or "")  # Airflow's postgres is postgresql
+    if kind is None:
         raise PipelineError(
             f"connection {getattr(connection, 'conn_id', '?')!r} is of type {connection.conn_type!r}; "
             "give a postgresql:// (or mysql://) connection"
         )
     extra = {k: str(v) for k, v in (connection.extra_dejson or {}).items()}
     url = URL.create(
-        kind,
+        kind.name,
         username=connection.login or None,
         password=connection.password or None,
         host=connection.host or None,
@@ -189,7 +181,7 @@ def url_from_connection(connection: Any) -> str:
 
 def connection_uri(where: Where) -> str:
     """An Airflow connection URI (``AIRFLOW_CONN_<ID>``) for a database: the inverse of :func:`url_from_connection`."""
-    url = as_database(where).url
+    url = resolve_target(where).url
     scheme = url.get_backend_name()
     return url.set(drivername=scheme).render_as_string(hide_password=False)
 
@@ -201,7 +193,7 @@ def deploy_warehouse(warehouse: Where, pipeline: str | Pipeline = "pagila") -> D
     """Deploy the bronze datakit and the silver and gold schemas into the warehouse; idempotent."""
     spec = get_pipeline(pipeline)
     started = time.perf_counter()
-    database = as_database(warehouse)
+    database = resolve_target(warehouse)
     kit = spec.kit("bronze")
     result = deploy_data_objects(kit, database)  # raises DeployError, one line, when the DDL is refused
     contract_tables = [*spec.kit("silver").tables, *spec.kit("gold").tables]
@@ -217,7 +209,7 @@ def tables_to_load(source: Where, pipeline: str | Pipeline = "pagila") -> list[s
     """The bronze tables to load, each found in the source (which is read here, so a bad source fails here)."""
     spec = get_pipeline(pipeline)
     pairs = pair_datakit_tables(spec.kit("source"), spec.kit("bronze"))
-    database = as_database(source)
+    database = resolve_target(source)
     engine = _engine(database, [s for s, _ in pairs], "source")
     try:
         inspector = inspect(engine)
@@ -243,8 +235,8 @@ def load_bronze_table(
     started = time.perf_counter()
     target = _table(spec.kit("bronze"), table)
     [(source_table, _)] = pair_datakit_tables(spec.kit("source"), spec.kit("bronze"), [table])
-    database = as_database(warehouse)
-    with BulkDataLoader(as_database(source), database) as loader:
+    database = resolve_target(warehouse)
+    with BulkDataLoader(resolve_target(source), database) as loader:
         engine = _engine(database, [target], "warehouse")
         try:
             with engine.connect() as conn:
@@ -261,7 +253,7 @@ def load_bronze_table(
 
 def _dbt(layer: str, select: str, warehouse: Where, spec: Pipeline) -> DbtStep:
     started = time.perf_counter()
-    result = run_dbt(spec.project_path(), as_database(warehouse), ("build",), select=select)
+    result = run_dbt(spec.project_path(), resolve_target(warehouse), ("build",), select=select)
     return DbtStep(time.perf_counter() - started, layer, select, result.counts())
 
 
@@ -281,7 +273,7 @@ def validate_warehouse(warehouse: Where, pipeline: str | Pipeline = "pagila") ->
     """Check bronze, silver and gold against their datakits; a :class:`PipelineError` on any drift."""
     spec = get_pipeline(pipeline)
     started = time.perf_counter()
-    database = as_database(warehouse)
+    database = resolve_target(warehouse)
     checked: dict[str, int] = {}
     problems: list[str] = []
     for layer in LAYERS:
@@ -301,7 +293,7 @@ def summarize_warehouse(
     """Rows per table of each layer in the warehouse (tables not built yet are left out), with ``steps``' seconds."""
     spec = get_pipeline(pipeline)
     started = time.perf_counter()
-    database = as_database(warehouse)
+    database = resolve_target(warehouse)
     kits = {layer: spec.kit(layer) for layer in LAYERS}
     engine = _engine(database, [t for kit in kits.values() for t in kit.tables], "warehouse")
     rows: dict[str, dict[str, int]] = {}
@@ -343,7 +335,7 @@ def run_pipeline(
     started = time.perf_counter()
     tables = tables_to_load(source, spec)
     steps["tables"] = time.perf_counter() - started
-    say(f"tables      {len(tables)} to load from {as_database(source).safe_url}")
+    say(f"tables      {len(tables)} to load from {resolve_target(source).safe_url}")
     started = time.perf_counter()
     errors: list[DatakitError] = []
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="datakits-pipeline") as pool:

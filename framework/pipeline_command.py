@@ -19,10 +19,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from .engines import engine_kind
 from .errors import PipelineError
 from .loader import new_batch_id
-from .pipeline import PIPELINES, Pipeline, as_database, get_pipeline, run_pipeline
-from .resolve import target_config
+from .pipeline import PIPELINES, Pipeline, get_pipeline, run_pipeline
+from .resolve import resolve_target, target_config
 from .runs import Database, Run, keep_note
 from .targets import TargetConfig, url_target
 
@@ -71,13 +72,15 @@ def parse_source(value: str) -> Source:
     if "://" not in value:
         raise PipelineError(f"--source {value!r} is neither a database URL (postgresql://...) nor generate[:SCALE]")
     target = url_target(value)  # checks that it parses and names an engine we have
+    if target.disposable:  # a source is read, so it is a database, never a server to make one on
+        raise PipelineError(f"--source {target.safe_url} names a server, not a database: give the database (…/NAME)")
     assert target.url is not None
     return Source(url=target.url)
 
 
 def _warehouse_target(value: str) -> TargetConfig:
     config = target_config(value)
-    if config.engine != "postgresql":
+    if engine_kind(config.engine).dbt_adapter is None:  # the dbt steps
         raise PipelineError(
             f"--target {config.name}: the pipeline's dbt steps run on PostgreSQL; "
             "use postgres_embedded, postgres_local, postgres_process, postgres_container or a postgresql:// URL"
@@ -94,7 +97,7 @@ def _databases(config: TargetConfig, source: Source, keep: bool) -> Iterator[tup
                 "--source generate makes its database on the target's server: give a named target "
                 "(postgres_embedded, postgres_local, ...), or a --source URL with a URL target"
             )
-        yield as_database(str(config.url)), None
+        yield resolve_target(config), None
         return
     from .provisioning import start_server
 
@@ -141,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
         where = f"{config.name} ({warehouse.safe_url})" if config.disposable else warehouse.safe_url
         _say(f"pipeline {spec.name}, batch {batch_id}: -> {where}")
         summary = run_pipeline(
-            generated or as_database(str(source.url)),
+            generated or resolve_target(str(source.url)),  # that very database (parse_source)
             warehouse,
             batch_id,
             pipeline=spec,

@@ -37,6 +37,7 @@ from sqlalchemy.engine import URL, Engine
 from sqlalchemy.exc import SADeprecationWarning
 
 from .connect import check_connection, make_engine, physical_schema
+from .engines import ENGINES, engine_kind
 from .errors import DatakitError, ProvisionerUnavailable
 from .urls import safe_url, to_url
 from .validate import foreign_key_index, partitions
@@ -117,7 +118,7 @@ def _indent(block: str, prefix: str) -> str:
     return "\n".join(prefix + line if line else line for line in block.splitlines())
 
 
-def _drop_mysql_fk_indexes(table: Table) -> None:
+def _drop_foreign_key_indexes(table: Table, engine: str) -> None:
     """MySQL creates an index for each foreign key: the foreign key's, not the kit's."""
     fks = [
         (str(c.name) if c.name else None, tuple(col.name for col in c.columns))
@@ -126,7 +127,7 @@ def _drop_mysql_fk_indexes(table: Table) -> None:
     ]
     for index in list(table.indexes):
         cols = tuple(c.name for c in index.columns)
-        if not index.unique and foreign_key_index(str(index.name), cols, fks, "mysql"):
+        if not index.unique and foreign_key_index(str(index.name), cols, fks, engine):
             table.indexes.discard(index)
 
 
@@ -161,9 +162,9 @@ def _reflect(engine: Engine, schemas: Sequence[str | None], tables: Sequence[str
     missing = wanted - {t.name for t in metadata.tables.values()} - {k.rsplit(".", 1)[-1] for k in skipped}
     if missing:
         raise DatakitError(f"no table {', '.join(sorted(missing))} in the schemas given; check --tables and --schema")
-    if engine.dialect.name == "mysql":
+    if engine_kind(engine.dialect.name).adds_foreign_key_indexes:
         for table in metadata.tables.values():
-            _drop_mysql_fk_indexes(table)
+            _drop_foreign_key_indexes(table, engine.dialect.name)
     return metadata, skipped
 
 
@@ -197,7 +198,8 @@ def reflect_datakit(
 ) -> ReflectResult:
     """Write a datakit package at ``out`` (``__init__.py`` and ``models.py``) from the live database."""
     parsed = to_url(url)
-    if parsed.get_backend_name() != "sqlite" and not parsed.database:
+    kind = ENGINES.get(parsed.get_backend_name())
+    if not parsed.database and (kind is None or kind.has_servers):  # (an unknown engine: refused on connect)
         raise DatakitError(f"{safe_url(parsed)} names a server, not a database: give the database (…/NAME) to reflect")
     path = Path(out)
     if not _IDENTIFIER.match(path.name) or keyword.iskeyword(path.name):

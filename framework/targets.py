@@ -15,13 +15,14 @@ from typing import Any
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
+from .engines import ENGINES, engine_kind, engine_names
+from .engines.mysql import IMAGE as DEFAULT_MYSQL_IMAGE
+from .engines.postgresql import IMAGE as DEFAULT_POSTGRES_IMAGE
 from .errors import UnknownTarget
-from .urls import ENGINES, engine_of, safe_text, safe_url, to_url, with_driver
+from .urls import engine_of, safe_text, safe_url, to_url, with_driver
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 DEFAULT_MYSQL_URL = "mysql+pymysql://root@127.0.0.1:3306/test"
-DEFAULT_POSTGRES_IMAGE = "postgres:15"  # the official image, pulled as testcontainers does
-DEFAULT_MYSQL_IMAGE = "mariadb:10.11"
 #: official image -> the one ``bash .ci/docker-images`` builds without any registry (used when the
 #: official one is not there and this one is; CI names them in DATAKITS_POSTGRES_IMAGE/_MYSQL_IMAGE)
 LOCAL_IMAGES = {DEFAULT_POSTGRES_IMAGE: "datakits/postgres:15", DEFAULT_MYSQL_IMAGE: "datakits/mariadb:10.11"}
@@ -190,15 +191,13 @@ def url_target(url: str | URL, name: str | None = None) -> TargetConfig:
         message = f"{safe_url(parsed)}: no SQLAlchemy driver {parsed.drivername!r} is installed; leave the driver out"
         raise UnknownTarget(message, target=safe_url(parsed)) from None
     text = parsed.render_as_string(hide_password=False)
-    if engine != "sqlite" and not parsed.database:
+    if engine_kind(engine).has_servers and not parsed.database:
         return TargetConfig(name or safe_url(parsed), engine, "local", SERVER_URL, url=text)
     return TargetConfig(name or safe_url(parsed), engine, "url", "the database at this URL", url=text)
 
 
 def server_target(config: TargetConfig, name: str | None = None) -> TargetConfig:
     """The server of a PostgreSQL or MySQL URL target, as a place to make databases (``local``)."""
-    from .engines import engine_kind
-
     if not engine_kind(config.engine).has_servers or not config.url:
         raise UnknownTarget(f"{config.name} is one SQLite database, not a server", target=config.name)
     return replace(config, name=name or config.name, provisioner="local", needs="the server at this URL")
@@ -214,9 +213,9 @@ def create_custom_target(engine: str, database: str, **options: Any) -> TargetCo
     For SQLite, ``database`` is a file path (or ``:memory:``). Options: host, port, user (or
     username), password, driver, and ``name`` for the target's display name.
     """
-    engine = {"postgres": "postgresql", "mariadb": "mysql"}.get(engine, engine)
     if engine not in ENGINES:
-        raise UnknownTarget(f"engine {engine!r} is not supported; use one of {', '.join(ENGINES)}")
+        raise UnknownTarget(f"engine {engine!r} is not supported; use one of {', '.join(engine_names())}")
+    engine = ENGINES[engine].name  # postgres is postgresql, mariadb is mysql
     driver = options.pop("driver", None)
     name = options.pop("name", None)
     user = options.pop("user", options.pop("username", None))

@@ -55,6 +55,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapper
 from sqlmodel import SQLModel
 
+from .engines import engine_kind
 from .errors import DatakitDefinitionError
 from .mixins import TIMESTAMPTZ
 
@@ -211,14 +212,14 @@ def _compiled(column: Column[Any]) -> str:
 def _after_create(table: Table, connection: Connection, **kw: Any) -> None:
     history = history_table(table)
     history.create(connection, checkfirst=True)
-    if connection.dialect.name == "postgresql":
+    if engine_kind(connection.dialect.name).history_triggers:
         create, _ = pg_trigger_ddl(table)
         connection.execute(text(create))
 
 
 def _after_drop(table: Table, connection: Connection, **kw: Any) -> None:
     # the trigger went with the table; the function and the history table are left to drop
-    if connection.dialect.name == "postgresql":
+    if engine_kind(connection.dialect.name).history_triggers:
         _, drop = pg_trigger_ddl(table)
         connection.execute(text(drop))
     history_table(table).drop(connection, checkfirst=True)

@@ -11,12 +11,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Constraint, Index, Table, UniqueConstraint, inspect, text
+from sqlalchemy import Constraint, Index, Table, UniqueConstraint, inspect
 from sqlalchemy.engine import Dialect, Engine, Inspector
 from sqlalchemy.types import TypeEngine
 
 from .connect import physical_schema
 from .deploy import Tables, Target, as_tables, connected
+from .engines import engine_kind
 from .results import MappingResult
 
 
@@ -54,7 +55,6 @@ class ValidationResult(MappingResult):
         return head + f"{len(self.drift)} drift(s)\n" + "\n".join(f"  - {d}" for d in self.drift)
 
 
-_INT_WIDTH = re.compile(r"^(TINYINT|SMALLINT|MEDIUMINT|INT|INTEGER|BIGINT)\(\d+\)")
 _ALIASES = {
     "INT": "INTEGER",
     "BOOL": "BOOLEAN",
@@ -73,15 +73,8 @@ def type_name(type_: TypeEngine[Any], dialect: Dialect) -> str:
         name = type(type_).__name__
     name = " ".join(name.upper().replace('"', "").split())
     name = re.sub(r" (COLLATE|CHARACTER SET) \S+", "", name)
-    if dialect.name == "mysql":
-        if name in ("BOOL", "BOOLEAN", "TINYINT(1)"):
-            return "BOOLEAN"
-        name = _INT_WIDTH.sub(r"\1", name)
-        if name == "JSON" and getattr(dialect, "is_mariadb", False):
-            return "LONGTEXT"  # MariaDB's JSON is LONGTEXT with a json_valid() check
     name = re.sub(r"^NUMERIC\b", "DECIMAL", name)
-    if "." in name and dialect.name == "postgresql":  # schema-qualified enum or domain
-        name = name.rsplit(".", 1)[1]
+    name = engine_kind(dialect.name).type_name(name, dialect)
     return _ALIASES.get(name, name)
 
 
@@ -91,8 +84,7 @@ def shown_type(type_: TypeEngine[Any], dialect: Dialect) -> str:
         name = type_.compile(dialect=dialect)
     except Exception:  # an unknown reflected type: its class name
         return type(type_).__name__
-    name = re.sub(r",\s+", ",", " ".join(name.split()))
-    return re.sub(r"^NUMERIC\b", "DECIMAL", name) if dialect.name == "mysql" else name  # MySQL keeps DECIMAL
+    return engine_kind(dialect.name).shown_type(re.sub(r",\s+", ",", " ".join(name.split())))
 
 
 def _creates_on(item: Index | Constraint, dialect: Dialect) -> bool:
@@ -140,24 +132,14 @@ def foreign_key_index(
 ) -> bool:
     """Whether an index is the one MySQL adds for a foreign key: named after it, or after its first
     column when the key has a generated name. Such an index is MySQL's, not a datakit's."""
-    if engine != "mysql":
+    if not engine_kind(engine).adds_foreign_key_indexes:
         return False
     return any(name == fk_name or (columns == cols and name == cols[0]) for fk_name, cols in foreign_keys)
 
 
 def partitions(engine: Engine, schema: str | None) -> set[str]:
-    """The partitions of PostgreSQL's partitioned tables in ``schema``: part of their table, not tables."""
-    if engine.dialect.name != "postgresql":
-        return set()
-    with engine.connect() as conn:
-        rows = conn.execute(
-            text(
-                "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                "WHERE c.relispartition AND n.nspname = coalesce(:s, current_schema())"
-            ),
-            {"s": schema},
-        )
-        return {r[0] for r in rows}
+    """The partitions of partitioned tables in ``schema`` (PostgreSQL's): part of their table, not tables."""
+    return engine_kind(engine.dialect.name).partitions(engine, schema)
 
 
 def _compare_table(table: Table, inspector: Inspector, schema: str | None, dialect: Dialect) -> list[Drift]:
@@ -165,7 +147,7 @@ def _compare_table(table: Table, inspector: Inspector, schema: str | None, diale
     where = table.fullname
     live = {c["name"]: c for c in inspector.get_columns(table.name, schema=schema)}
     got_pk = sorted(inspector.get_pk_constraint(table.name, schema=schema).get("constrained_columns") or [])
-    rowid = dialect.name == "sqlite" and len(got_pk) == 1 and got_pk[0] in live
+    rowid = engine_kind(dialect.name).integer_key_is_rowid and len(got_pk) == 1 and got_pk[0] in live
     if rowid and type_name(live[got_pk[0]]["type"], dialect) == "INTEGER":
         live[got_pk[0]]["nullable"] = (
             False  # INTEGER PRIMARY KEY is the rowid: never NULL, though SQLite says it may be

@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy.engine import Connection
 
 from framework.dbt import DbtResult, dbt_state_dir, postgres_targets, run_dbt
+from framework.engines import ENGINES
 from framework.errors import DatakitError, DbtError
 from framework.runs import Database
 from framework.targets import TargetConfig
@@ -75,7 +76,7 @@ def header(settings: DbtSettings) -> list[str]:
 
 def skip_reason(fixturenames: Sequence[str], target: TargetConfig) -> str | None:
     """Why a test that uses ``datakit_dbt`` does not run on ``target``, or None when it does."""
-    if FIXTURE in fixturenames and target.engine != "postgresql":
+    if FIXTURE in fixturenames and ENGINES[target.engine].dbt_adapter is None:
         return f"dbt here runs on PostgreSQL targets ({', '.join(postgres_targets())}), not {target.name}"
     return None
 
@@ -101,7 +102,7 @@ def prepare_callables(config: pytest.Config, workdir: Path) -> list[Prepare]:
         config.hook.pytest_datakit_fill_template(target=target, database=database)
 
     def build(target: TargetConfig, database: Database) -> None:
-        if target.engine != "postgresql":
+        if ENGINES[target.engine].dbt_adapter is None:
             return  # dbt runs on PostgreSQL; tests reading its tables on other targets find them missing
         for project in settings.projects:
             base = workdir / "dbt" / "template"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from framework.engines import ENGINES
 from framework.targets import TargetConfig, list_targets, target_names
-from framework.urls import ENGINES
 from framework.workspace import ISOLATIONS
 
 SIGNATURE = "datakit(targets=None, engines=None, datakits=None, isolation='rollback')"
@@ -18,7 +18,6 @@ HELP = (
     "deploy more datakits for it, or isolate it by 'rollback' (default), 'commit' (tables emptied after it) "
     "or 'fresh' (a database of its own)"
 )
-_ALIASES = {"postgres": "postgresql", "mariadb": "mysql"}
 
 
 @dataclass(frozen=True)
@@ -49,10 +48,11 @@ def datakit(
     """The marker's arguments, checked and normalised."""
     engine_list = _names(engines)
     if engine_list is not None:
-        engine_list = tuple(_ALIASES.get(e, e) for e in engine_list)
         unknown = [e for e in engine_list if e not in ENGINES]
         if unknown:
-            raise ValueError(f"engines: unknown engine {unknown[0]!r}; use {', '.join(ENGINES)}")
+            own = dict.fromkeys(kind.name for kind in ENGINES.values())  # the engines' own names, no aliases
+            raise ValueError(f"engines: unknown engine {unknown[0]!r}; use {', '.join(own)}")
+        engine_list = tuple(ENGINES[e].name for e in engine_list)  # postgres is postgresql, mariadb is mysql
     if isolation not in ISOLATIONS:
         raise ValueError(f"isolation: {isolation!r} is not one of {', '.join(ISOLATIONS)}")
     return DatakitMark(_names(targets), engine_list, _names(datakits) or (), isolation)

@@ -12,8 +12,9 @@ from dataclasses import dataclass, replace
 import pytest
 
 from framework.discovery import Datakit, load_datakit
+from framework.engines import ENGINES
 from framework.errors import DatakitError, UnknownTarget
-from framework.targets import TargetConfig, get_target_config, server_target, target_names
+from framework.targets import TargetConfig, get_target_config, list_targets, server_target, target_names
 from framework.urls import safe_text, to_url
 
 TARGET_ENV = "DATAKITS_TARGET"
@@ -128,9 +129,11 @@ def plugin_target(value: str, source: str = "--datakit-target") -> TargetConfig:
         return replace(config, name=url_id(value))
     if config.provisioner != "url":
         return config
-    if config.engine == "sqlite":
+    kind = ENGINES[config.engine]
+    if not kind.has_servers:
+        named = " or ".join(t.name for t in list_targets() if t.engine == kind.name)
         raise pytest.UsageError(
-            f"{source}: {safe_text(value)!r} is one SQLite database, not a server; use sqlite_memory or sqlite_file"
+            f"{source}: {safe_text(value)!r} is one {kind.label} database, not a server; use {named}"
         )
     assert config.url is not None
     return server_target(config, name=url_id(config.url))
@@ -140,7 +143,8 @@ def url_id(url: str) -> str:
     """A test id for a server URL: ``postgresql-db.internal-5432`` (no user, password or database)."""
     parsed = to_url(url)
     host = parsed.host or ("socket" if parsed.query.get("host") else "localhost")
-    port = parsed.port or {"postgresql": 5432, "mysql": 3306}.get(parsed.get_backend_name(), 0)
+    kind = ENGINES.get(parsed.get_backend_name())
+    port = parsed.port or (kind.default_port if kind else None) or 0
     return re.sub(r"[^A-Za-z0-9_.-]", "_", f"{parsed.get_backend_name()}-{host}-{port}")
 
 
@@ -157,8 +161,6 @@ def _load(value: str, source: str) -> Datakit:
 
 def describe_targets() -> list[str]:
     """``--datakit-list-targets``: one line per named target."""
-    from framework.targets import list_targets
-
     width = max(len(t.name) for t in list_targets())
     lines = []
     for t in list_targets():

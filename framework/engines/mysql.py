@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Column, Table, create_engine, event, text
-from sqlalchemy.engine import URL, Connection, Engine
+from sqlalchemy.engine import URL, Connection, Dialect, Engine
 from sqlalchemy.schema import CreateSchema
 
 if TYPE_CHECKING:
     from ..loading.common import Lineage, Writer
+    from ..servers import Server
     from . import EngineKind
 
 
 NAME_LIMIT = 64
+IMAGE = "mariadb:10.11"
+_INT_WIDTH = re.compile(r"^(TINYINT|SMALLINT|MEDIUMINT|INT|INTEGER|BIGINT)\(\d+\)")
 
 
 def schema_database(database: str, schema: str) -> str:
@@ -46,6 +50,19 @@ class MySQL:
     has_servers = True
     driver_module = "pymysql"
     extra = "mysql"
+    label = "MySQL/MariaDB"
+    dialects: tuple[str, ...] = ("mysql", "mariadb")
+    url_driver: str | None = "mysql+pymysql"
+    default_port: int | None = 3306
+    # MySQL refuses a longer name with a traceback; a schema's database is shortened to fit (schema_database)
+    name_limit: int | None = NAME_LIMIT
+    name_unit = "characters"
+    integer_key_is_rowid = False
+    adds_foreign_key_indexes = True
+    history_triggers = False
+    dbt_adapter: str | None = None
+    image_env: str | None = "DATAKITS_MYSQL_IMAGE"
+    default_image: str | None = IMAGE
 
     def make_engine(self, url: URL, schemas: list[str], options: dict[str, Any]) -> Engine:
         engine = create_engine(url, **options)
@@ -56,12 +73,41 @@ class MySQL:
             engine = engine.execution_options(schema_translate_map=mapping)
         return engine
 
+    def connect_args(self, timeout: int) -> dict[str, Any]:
+        """PyMySQL: ``connect_timeout`` bounds the TCP connect only, so the read and write timeouts bound
+        the handshake too (something that is not MySQL, or a server that never greets); ``make_engine``
+        lifts them once connected, so a long query is not cut short."""
+        # Pagila's ids start at 0: an explicit 0 must stay 0, not become the next auto-increment value
+        mode = "SET SESSION sql_mode = CONCAT(@@sql_mode, ',NO_AUTO_VALUE_ON_ZERO')"
+        return {
+            "connect_timeout": timeout,
+            "read_timeout": timeout,
+            "write_timeout": timeout,
+            "local_infile": True,
+            "init_command": mode,
+        }
+
+    def url_server(self, url: URL, label: str, on_stop: Callable[[], None] | None) -> Server:
+        from ..servers.mysql import MysqlServer
+
+        return MysqlServer(url, label=label, on_stop=on_stop)
+
+    def container(self, image: str) -> Any:
+        from ..provisioning.container import testcontainers_module
+
+        return testcontainers_module("mysql").MySqlContainer(
+            image, username="root", password="datakits", dbname="datakits"
+        )
+
     def physical_schema(self, database: str, schema: str) -> str:
         return schema_database(database, schema)
 
     def create_schemas(self, conn: Connection, database: str, schemas: list[str]) -> None:
         for schema in schemas:
             conn.execute(CreateSchema(schema_database(database, schema), if_not_exists=True))
+
+    def connected_schemas(self, conn: Connection) -> set[str] | None:
+        return set((conn.get_execution_options().get("schema_translate_map") or {}).keys())
 
     def empty_tables(self, conn: Connection, tables: list[Table]) -> None:
         conn.execute(text("SET FOREIGN_KEY_CHECKS = 0"))
@@ -70,6 +116,20 @@ class MySQL:
                 conn.execute(table.delete())
         finally:
             conn.execute(text("SET FOREIGN_KEY_CHECKS = 1"))
+
+    def type_name(self, name: str, dialect: Dialect) -> str:
+        if name in ("BOOL", "BOOLEAN", "TINYINT(1)"):
+            return "BOOLEAN"
+        name = _INT_WIDTH.sub(r"\1", name)
+        if name == "JSON" and getattr(dialect, "is_mariadb", False):
+            return "LONGTEXT"  # MariaDB's JSON is LONGTEXT with a json_valid() check
+        return name
+
+    def shown_type(self, name: str) -> str:
+        return re.sub(r"^NUMERIC\b", "DECIMAL", name)  # MySQL keeps DECIMAL
+
+    def partitions(self, engine: Engine, schema: str | None) -> set[str]:
+        return set()  # MySQL's partitions are not tables
 
     def writer(self, conn: Connection, table: Table, columns: Sequence[Column[Any]], lineage: Lineage) -> Writer:
         from ..loading.mysql import MysqlInsertWriter

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Column, Table, create_engine, text
-from sqlalchemy.engine import URL, Connection, Engine
+from sqlalchemy.engine import URL, Connection, Dialect, Engine
 from sqlalchemy.schema import CreateSchema
 
 if TYPE_CHECKING:
     from ..loading.common import Lineage, Writer
+    from ..servers import Server
     from . import EngineKind
+
+IMAGE = "postgres:15"  # the official image, pulled as testcontainers does
 
 
 class PostgreSQL:
@@ -23,9 +26,44 @@ class PostgreSQL:
     has_servers = True
     driver_module = "psycopg2"
     extra = "postgres"
+    label = "PostgreSQL"
+    dialects: tuple[str, ...] = ("postgresql",)
+    url_driver: str | None = "postgresql+psycopg2"
+    default_port: int | None = 5432
+    # PostgreSQL cuts a longer name to 63 bytes without an error (two columns could become one name)
+    name_limit: int | None = 63
+    name_unit = "bytes"
+    integer_key_is_rowid = False
+    adds_foreign_key_indexes = False
+    history_triggers = True
+    dbt_adapter: str | None = "postgres"
+    image_env: str | None = "DATAKITS_POSTGRES_IMAGE"
+    default_image: str | None = IMAGE
 
     def make_engine(self, url: URL, schemas: list[str], options: dict[str, Any]) -> Engine:
         return create_engine(url, **options)
+
+    def connect_args(self, timeout: int) -> dict[str, Any]:
+        """libpq: ``connect_timeout`` bounds each attempt; TCP keepalives and ``tcp_user_timeout``
+        notice a server that went away under an open connection."""
+        return {
+            "connect_timeout": timeout,
+            "keepalives": 1,
+            "keepalives_idle": 10,
+            "keepalives_interval": 5,
+            "keepalives_count": 3,
+            "tcp_user_timeout": 30_000,  # milliseconds
+        }
+
+    def url_server(self, url: URL, label: str, on_stop: Callable[[], None] | None) -> Server:
+        from ..servers.postgresql import PostgresServer
+
+        return PostgresServer(url, label=label, on_stop=on_stop)
+
+    def container(self, image: str) -> Any:
+        from ..provisioning.container import testcontainers_module
+
+        return testcontainers_module("postgres").PostgresContainer(image, driver="psycopg2")
 
     def physical_schema(self, database: str, schema: str) -> str:
         return schema
@@ -34,9 +72,29 @@ class PostgreSQL:
         for schema in schemas:
             conn.execute(CreateSchema(schema, if_not_exists=True))
 
+    def connected_schemas(self, conn: Connection) -> set[str] | None:
+        return None  # CREATE SCHEMA, in the transaction
+
     def empty_tables(self, conn: Connection, tables: list[Table]) -> None:
         quote = conn.dialect.identifier_preparer.format_table
         conn.execute(text(f"TRUNCATE {', '.join(quote(t) for t in tables)} RESTART IDENTITY"))
+
+    def type_name(self, name: str, dialect: Dialect) -> str:
+        return name.rsplit(".", 1)[1] if "." in name else name  # a schema-qualified enum or domain
+
+    def shown_type(self, name: str) -> str:
+        return name
+
+    def partitions(self, engine: Engine, schema: str | None) -> set[str]:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE c.relispartition AND n.nspname = coalesce(:s, current_schema())"
+                ),
+                {"s": schema},
+            )
+            return {r[0] for r in rows}
 
     def writer(self, conn: Connection, table: Table, columns: Sequence[Column[Any]], lineage: Lineage) -> Writer:
         from ..errors import LoadError

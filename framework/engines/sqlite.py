@@ -8,20 +8,20 @@ database lives while a connection holds it: :func:`keep_memory_alive` holds one 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Column, Table, create_engine, event, text
-from sqlalchemy.engine import URL, Connection, Engine
+from sqlalchemy.engine import URL, Connection, Dialect, Engine
 from sqlalchemy.pool import NullPool
 
 from ..errors import TargetError
-from ..identifiers import quote_identifier
 
 if TYPE_CHECKING:
     from ..loading.common import Lineage, Writer
+    from ..servers import Server
     from . import EngineKind
 
 memory_keepers: dict[str, sqlite3.Connection] = {}
@@ -61,14 +61,28 @@ def release_memory(name: str) -> None:
 
 class SQLite:
     name = "sqlite"
+    label = "SQLite"
+    dialects: tuple[str, ...] = ("sqlite",)
     maps_schemas_per_engine = True
     can_clone = True
     transactional_ddl = True
     has_servers = False
     driver_module = "sqlite3"
     extra = ""  # in the standard library
+    url_driver: str | None = None  # sqlite:// is pysqlite, in the standard library
+    default_port: int | None = None
+    name_limit: int | None = None  # SQLite keeps any length
+    name_unit = "characters"
+    integer_key_is_rowid = True
+    adds_foreign_key_indexes = False
+    history_triggers = False
+    dbt_adapter: str | None = None
+    image_env: str | None = None
+    default_image: str | None = None
 
     def make_engine(self, url: URL, schemas: list[str], options: dict[str, Any]) -> Engine:
+        from ..identifiers import quote_identifier  # (identifiers asks this package for name limits)
+
         memory = is_memory_sqlite(url)
         if memory and (url.database or "") in ("", ":memory:"):
             raise TargetError("a bare :memory: SQLite URL is private to one connection; use the sqlite_memory target")
@@ -97,16 +111,37 @@ class SQLite:
 
         return engine
 
+    def connect_args(self, timeout: int) -> dict[str, Any]:
+        return {}
+
+    def url_server(self, url: URL, label: str, on_stop: Callable[[], None] | None) -> Server:
+        raise ValueError(f"{label}: a SQLite URL is a database, not a server")
+
+    def container(self, image: str) -> Any:
+        raise ValueError("SQLite runs in this process: there is no SQLite container")
+
     def physical_schema(self, database: str, schema: str) -> str:
         return schema
 
     def create_schemas(self, conn: Connection, database: str, schemas: list[str]) -> None:
         return None  # SQLite creates attached files on ATTACH
 
+    def connected_schemas(self, conn: Connection) -> set[str] | None:
+        return {row[1] for row in conn.exec_driver_sql("PRAGMA database_list")}
+
     def empty_tables(self, conn: Connection, tables: list[Table]) -> None:
         conn.execute(text("PRAGMA defer_foreign_keys = ON"))  # checked at commit, when all are empty
         for table in tables:
             conn.execute(table.delete())
+
+    def type_name(self, name: str, dialect: Dialect) -> str:
+        return name
+
+    def shown_type(self, name: str) -> str:
+        return name
+
+    def partitions(self, engine: Engine, schema: str | None) -> set[str]:
+        return set()
 
     def writer(self, conn: Connection, table: Table, columns: Sequence[Column[Any]], lineage: Lineage) -> Writer:
         from ..loading.sqlite import SqliteWriter

@@ -20,17 +20,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..engines import engine_kind
 from ..errors import ProvisionerUnavailable
 from ..servers import Server, server_for_url
-from ..targets import DEFAULT_MYSQL_IMAGE, DEFAULT_POSTGRES_IMAGE, LOCAL_IMAGES, TargetConfig
+from ..targets import LOCAL_IMAGES, TargetConfig, list_targets
 from ..urls import to_url, with_driver
 from . import require
 
 NO_ENGINE = (
     "{target} needs a Docker engine and none is reachable ({reason}): start one (as root, "
     "`bash .ci/docker-images` installs and starts dockerd and builds the local images), or use a target "
-    "that needs none: sqlite_memory, sqlite_file, postgres_embedded, postgres_local, postgres_process, "
-    "mysql_local, mysql_process"
+    "that needs none: {others}"
 )
 NO_IMAGE = (
     "{target} needs the image {image}, which the Docker engine does not have: {how}, or build the local one "
@@ -38,7 +38,6 @@ NO_IMAGE = (
 )
 PULL = "`docker pull {image}` where a registry is reachable"
 GIVEN = "`docker pull {image}` or `docker load` it"
-IMAGE_ENV = {"postgresql": "DATAKITS_POSTGRES_IMAGE", "mysql": "DATAKITS_MYSQL_IMAGE"}
 OWNER = "datakits.owner"  # pid of the process that started the container
 OWNER_STARTED = "datakits.owner-started"  # that process's start time: tells it from a later reuse of the pid
 HOST = "datakits.host"  # the machine of that process: pids mean nothing elsewhere
@@ -78,7 +77,9 @@ def start(config: TargetConfig) -> Server:
     require("docker", "containers", config.name)
     reason = docker_reachable()
     if reason is not None:
-        raise ProvisionerUnavailable(NO_ENGINE.format(target=config.name, reason=reason), config.name)
+        raise ProvisionerUnavailable(
+            NO_ENGINE.format(target=config.name, reason=reason, others=_no_docker()), config.name
+        )
     import docker
 
     client = docker.from_env(timeout=30)
@@ -89,12 +90,7 @@ def start(config: TargetConfig) -> Server:
     finally:
         client.close()
 
-    if config.engine == "postgresql":
-        container = _testcontainers("postgres").PostgresContainer(image, driver="psycopg2")
-    else:
-        container = _testcontainers("mysql").MySqlContainer(
-            image, username="root", password="datakits", dbname="datakits"
-        )
+    container = engine_kind(config.engine).container(image)
     container.with_kwargs(labels=owner_labels())
     try:
         container.start()
@@ -103,6 +99,11 @@ def start(config: TargetConfig) -> Server:
         raise
     url = with_driver(to_url(container.get_connection_url()))
     return server_for_url(url, label=config.name, stop=_once(container.stop))
+
+
+def _no_docker() -> str:
+    """The named targets that need no Docker engine."""
+    return ", ".join(t.name for t in list_targets() if t.provisioner != "container")
 
 
 def owner_labels(pid: int | None = None) -> dict[str, str]:
@@ -132,7 +133,8 @@ def reap_orphans(client: Any) -> list[str]:
     return removed
 
 
-def _testcontainers(module: str) -> Any:
+def testcontainers_module(module: str) -> Any:
+    """testcontainers' module for ``module`` (``postgres``, ``mysql``), wherever this version keeps it."""
     try:
         return importlib.import_module(f"testcontainers.community.{module}")
     except ImportError:  # testcontainers before its modules moved under community
@@ -160,8 +162,9 @@ def _image(client: Any, config: TargetConfig) -> str:
         return image
     if local is not None and _has_image(client, local):
         return local
-    env = IMAGE_ENV[config.engine]
-    fallback = local or LOCAL_IMAGES[DEFAULT_POSTGRES_IMAGE if config.engine == "postgresql" else DEFAULT_MYSQL_IMAGE]
+    kind = engine_kind(config.engine)
+    env = kind.image_env
+    fallback = local or LOCAL_IMAGES[str(kind.default_image)]
     how = (PULL if local is not None else GIVEN).format(image=image)
     missing = ProvisionerUnavailable(
         NO_IMAGE.format(target=config.name, image=image, how=how, env=env, local=fallback), config.name

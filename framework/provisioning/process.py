@@ -41,6 +41,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.pool import NullPool
 
 from ..connect import check_connection, make_engine
+from ..engines import engine_kind
 from ..errors import ProvisionerUnavailable, TargetError, TargetUnreachable
 from ..servers import Server, server_for_url
 from ..targets import TargetConfig
@@ -89,15 +90,15 @@ def start(config: TargetConfig) -> Server:
 
 def _recipe_maker(config: TargetConfig) -> Callable[[Path], _Recipe]:
     """How to run the target's engine from this machine's binaries, or why it cannot."""
+    kind = engine_kind(config.engine)
+    require(kind.driver_module, kind.extra, config.name)
     if config.engine == "postgresql":
-        require("psycopg2", "postgres", config.name)
         bindir = _postgres_bindir()
         if bindir is not None:
             return lambda folder: _postgres(folder, bindir)
         missing = "PostgreSQL server binaries (initdb, postgres); install them, e.g. Debian's postgresql"
         instead = "postgres_embedded"
     elif config.engine == "mysql":
-        require("pymysql", "mysql", config.name)
         found = _mysql_binaries()
         if found is not None:
             return lambda folder: _mysql(folder, *found)

@@ -38,15 +38,7 @@ class Server(Protocol):
 
 def server_for_url(url: URL, label: str, stop: Callable[[], None] | None = None) -> Server:
     """The server behind a PostgreSQL or MySQL URL (its database is the admin database)."""
+    from ..engines import engine_kind
     from ..urls import engine_of
 
-    kind = engine_of(url)
-    if kind == "postgresql":
-        from .postgresql import PostgresServer
-
-        return PostgresServer(url, label=label, on_stop=stop)
-    if kind == "mysql":
-        from .mysql import MysqlServer
-
-        return MysqlServer(url, label=label, on_stop=stop)
-    raise ValueError(f"{label}: a SQLite URL is a database, not a server")
+    return engine_kind(engine_of(url)).url_server(url, label, stop)
