@@ -3,6 +3,11 @@
 A schema ``s`` of a database is the file ``<file>__s.db`` beside the main file, or the shared
 in-memory database ``<name>__s``, attached on every connection as ``s``. A shared in-memory
 database lives while a connection holds it: :func:`keep_memory_alive` holds one per database.
+
+SQLite has one writer, and a connection inside a transaction (a read is enough) keeps every other
+from writing: a file makes the writer wait (the driver's 5 s busy timeout), then "database is
+locked"; a shared in-memory database refuses at once ("database table is locked"). The driver's
+error gets :data:`LOCKED_NOTE` added, which says what to do.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Column, Table, create_engine, event, text
-from sqlalchemy.engine import URL, Connection, Dialect, Engine
+from sqlalchemy.engine import URL, Connection, Dialect, Engine, ExceptionContext
 from sqlalchemy.pool import NullPool
 
 from ..errors import TargetError
@@ -25,6 +30,20 @@ if TYPE_CHECKING:
     from . import EngineKind
 
 memory_keepers: dict[str, sqlite3.Connection] = {}
+
+LOCKED_NOTE = (
+    "SQLite lets a connection write only while no other connection of the database is inside a transaction "
+    "(a read begins one): commit or roll back that transaction first "
+    "(in a commit test: datakit_session.commit() before writing through datakit_engine)"
+)
+
+
+def note_lock(context: ExceptionContext) -> None:
+    """Add :data:`LOCKED_NOTE` to a "database is locked" or "database table is locked" error."""
+    error, original = context.sqlalchemy_exception, context.original_exception
+    locked = isinstance(original, sqlite3.OperationalError) and "locked" in str(original)
+    if error is not None and locked and LOCKED_NOTE not in getattr(error, "__notes__", ()):
+        error.add_note(LOCKED_NOTE)
 
 
 def is_memory_sqlite(url: URL) -> bool:
@@ -108,6 +127,8 @@ class SQLite:
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Any) -> None:
             conn.exec_driver_sql("BEGIN")
+
+        event.listen(engine, "handle_error", note_lock)
 
         return engine
 
