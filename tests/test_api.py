@@ -165,6 +165,7 @@ PLUGIN_INTERNALS = {
     "postgres_targets",
     "safe_text",
     "server_target",
+    "sweep_workdirs",
     "target_names",
     "to_url",
 }
