@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from framework.engines import ENGINES
+from framework.engines import ENGINES, engine_names
 from framework.targets import TargetConfig, list_targets, target_names
 from framework.workspace import ISOLATIONS
 
@@ -50,8 +50,7 @@ def datakit(
     if engine_list is not None:
         unknown = [e for e in engine_list if e not in ENGINES]
         if unknown:
-            own = dict.fromkeys(kind.name for kind in ENGINES.values())  # the engines' own names, no aliases
-            raise ValueError(f"engines: unknown engine {unknown[0]!r}; use {', '.join(own)}")
+            raise ValueError(f"engines: unknown engine {unknown[0]!r}; use {', '.join(engine_names())}")
         engine_list = tuple(ENGINES[e].name for e in engine_list)  # postgres is postgresql, mariadb is mysql
     if isolation not in ISOLATIONS:
         raise ValueError(f"isolation: {isolation!r} is not one of {', '.join(ISOLATIONS)}")

@@ -8,12 +8,13 @@ put right: rootdir, ini file and the ``addopts`` that came from it. This runs fi
 ``pytest_load_initial_conftests``, before conftest files, the cache or test ids depend on it.
 
 It uses pytest's own ``determine_setup`` and the ``Config`` fields its ``parse`` sets; a pytest that
-changes them fails ``tests/plugin/test_rootdir.py``.
+changes them fails ``tests/plugin/test_plugin_byo.py``.
 """
 
 from __future__ import annotations
 
 import copy
+import sys
 
 import pytest
 from _pytest.config.findpaths import determine_setup
@@ -33,6 +34,9 @@ def settle(config: pytest.Config, args: list[str]) -> None:
         return
     old_confcutdir = str(config.inipath.parent) if config.inipath else str(config.rootpath)
     old_addopts = config.getini("addopts")
+    for path in config.getini("pythonpath"):  # the wrong ini file's, put on sys.path by parse()
+        if str(path) in sys.path:
+            sys.path.remove(str(path))
     config._rootpath = rootpath
     config._inipath = inipath
     config._inicfg = inicfg

@@ -160,6 +160,7 @@ PLUGIN_INTERNALS = {
     "Prepare",
     "Where",
     "dbt_state_dir",
+    "engine_names",
     "import_root",
     "interrupt_on_sigterm",
     "postgres_targets",
