@@ -16,8 +16,8 @@ import psycopg2  # noqa: F401  (see below)
 import pytest
 
 from framework import Database, DatakitError, Run, RunHost, get_target_config
-from framework.pgdump import load_plain_dump
-from framework.servers import Server
+from framework.engines import Server
+from framework.loading.pgdump import load_plain_dump
 
 pytest_plugins = ["pytester"]
 # psycopg2 is imported before any pytester test: pytester drops the modules a test imported, and

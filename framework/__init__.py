@@ -1,15 +1,33 @@
-"""pytest-datakits' deployment library: targets, provisioning, discovery, deploy and validate.
+"""pytest-datakits' deployment library: its public API.
 
 It knows nothing of pytest; the plugin (``pytest_datakits``), the ``datakits`` CLI and the Airflow
-DAGs all build on it.
+DAGs all build on it. The plugin and the DAGs import from here only (import-linter checks it).
+The wings, by stage of the flow (arrows point down only; see ``pyproject.toml``'s import-linter
+contracts)::
+
+    cli/        the ``datakits`` command
+    airflow/    dag.test() for tests, the DAG check
+    pipeline/   the medallion steps, their results, the original flow API
+    dbt/        running dbt, the YAML generated from datakits     loading/   source -> bronze
+    kits/       what a datakit is and does: discovery, deploy, validate, reflect, bronze, workspace
+    targets/    where: named targets, the one resolver, runs, provisioning, sharing a run
+    engines/    one package per engine (its facts, server, writer), the generic bases below them
+    stack/      the compose stack
+    errors, progress, results, signals    the ground floor
 """
 
-from .bronze import BronzeDatakit, derive_bronze
-from .connect import make_engine
-from .dagtest import AirflowHome, DagRunResult
-from .dbt import DbtNode, DbtResult, run_dbt
-from .deploy import CleanupResult, DeployResult, cleanup_deployment, deploy_data_objects
-from .discovery import Datakit, discover_datakit_modules, discover_sqlmodel_classes, load_datakit
+from .airflow.dagtest import AirflowHome, DagRunResult
+from .dbt.runner import DbtNode, DbtResult, run_dbt
+
+# plumbing the plugin reads to check its options and wire its fixtures: importable, not in __all__
+from .dbt.runner import dbt_state_dir as dbt_state_dir
+from .dbt.runner import postgres_targets as postgres_targets
+from .engines import ENGINES as ENGINES
+from .engines import engine_names as engine_names
+from .engines.connect import make_engine
+from .engines.urls import safe_text as safe_text
+from .engines.urls import safe_url
+from .engines.urls import to_url as to_url
 from .errors import (
     AuthenticationFailed,
     DagRunFailed,
@@ -27,9 +45,18 @@ from .errors import (
     TargetUnreachable,
     UnknownTarget,
 )
-from .flow import create_engine_for_target, validate_pipeline_flow
-from .loader import BulkDataLoader, LoadResult, load_datakit_tables
-from .pipeline import (
+from .kits.bronze import BronzeDatakit, derive_bronze
+from .kits.deploy import CleanupResult, DeployResult, cleanup_deployment, deploy_data_objects
+from .kits.discovery import Datakit, discover_datakit_modules, discover_sqlmodel_classes, load_datakit
+from .kits.discovery import import_root as import_root
+from .kits.temporal import TemporalMixin, history_of, history_table, temporal_exclude, track_history
+from .kits.validate import Drift, ValidationResult, validate_deployment
+from .kits.workspace import ISOLATIONS as ISOLATIONS
+from .kits.workspace import Prepare as Prepare
+from .kits.workspace import ProvisionedTarget, TestDatabase, Workspace
+from .loading.loader import BulkDataLoader, LoadResult, load_datakit_tables
+from .pipeline.flow import create_engine_for_target, validate_pipeline_flow
+from .pipeline.steps import (
     DbtStep,
     DeployStep,
     Pipeline,
@@ -48,11 +75,9 @@ from .pipeline import (
     url_from_connection,
     validate_warehouse,
 )
-from .process_targets import close_process_databases
-from .provisioning import start_server
-from .runs import Database, Run, open_target, reap, reap_server
-from .sharing import RunGuest, RunHost, ServerSource
-from .targets import (
+from .pipeline.steps import Where as Where
+from .signals import interrupt_on_sigterm as interrupt_on_sigterm
+from .targets.named import (
     TargetConfig,
     create_custom_target,
     get_ci_target,
@@ -61,10 +86,14 @@ from .targets import (
     get_target_config,
     list_targets,
 )
-from .temporal import TemporalMixin, history_of, history_table, temporal_exclude, track_history
-from .urls import safe_url
-from .validate import Drift, ValidationResult, validate_deployment
-from .workspace import ProvisionedTarget, TestDatabase, Workspace
+from .targets.named import server_target as server_target
+from .targets.named import target_names as target_names
+from .targets.process import close_process_databases
+from .targets.provisioning import start_server
+from .targets.resolve import open_target, reap
+from .targets.runs import Database, Run, reap_server
+from .targets.sharing import RunGuest, RunHost, ServerSource
+from .targets.sharing import sweep_workdirs as sweep_workdirs
 
 __all__ = [
     "AirflowHome",

@@ -115,7 +115,7 @@ class DbtError(DatakitError):
 
 
 class DagRunFailed(DatakitError):
-    """A DAG run with a failed task; ``result`` is the run's ``framework.dagtest.DagRunResult``."""
+    """A DAG run with a failed task; ``result`` is the run's ``framework.airflow.dagtest.DagRunResult``."""
 
     def __init__(self, message: str, result: object | None = None) -> None:
         self.result = result

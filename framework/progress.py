@@ -1,6 +1,6 @@
 """Progress of table loads on stderr (a bar per table: rows and rows/s) and the summary table.
 
-:class:`Progress` is what :class:`~framework.loader.BulkDataLoader` reports to; :class:`ProgressBoard`
+:class:`Progress` is what :class:`~framework.loading.loader.BulkDataLoader` reports to; :class:`ProgressBoard`
 draws it. On a terminal the board redraws one line per table in place; elsewhere (CI logs) it
 prints one line per table when that table is done. It is safe to call from several threads.
 """
@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol, TextIO
 
-from .loading.result import LoadResult
+from .results import LoadResult
 
 __all__ = ["Progress", "ProgressBoard", "format_summary"]
 

@@ -6,7 +6,7 @@ The types its fixtures return, for annotations::
     def test_y(datakit_dbt: DatakitDbt) -> None: ...
 """
 
-from framework.workspace import ProvisionedTarget
+from framework import ProvisionedTarget
 
 from .dbt import DatakitDbt
 from .factories import DatakitFactories, current_session, use_session

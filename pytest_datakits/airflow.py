@@ -3,7 +3,7 @@
 The controller (or the only process) makes the run's folder; each process, xdist workers included,
 points Airflow at ``<folder>/<worker>`` in ``pytest_configure``, before any test module imports
 Airflow, whatever the environment says (workers inherit the controller's). The metadata database
-is migrated once per run and copied per process (``framework.dagtest.AirflowHome``). The DAG folder
+is migrated once per run and copied per process (``framework.airflow.dagtest.AirflowHome``). The DAG folder
 is the ini key ``datakit_airflow_dags_folder`` (default: ``dags/`` beside the ini file).
 
 Airflow's own warnings (the in-process API server imports Starlette's test client, which warns about
@@ -24,10 +24,7 @@ from typing import Any
 
 import pytest
 
-from framework.dagtest import AirflowHome, DagRunResult
-from framework.errors import DagRunFailed, DatakitError
-from framework.pipeline import Where
-from framework.sharing import sweep_workdirs
+from framework import AirflowHome, DagRunFailed, DagRunResult, DatakitError, Where, sweep_workdirs
 
 __all__ = ["AirflowRunner", "datakit_airflow"]
 

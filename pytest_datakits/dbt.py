@@ -20,12 +20,21 @@ from typing import Any, NoReturn
 import pytest
 from sqlalchemy.engine import Connection
 
-from framework.dbt import DbtResult, dbt_state_dir, postgres_targets, run_dbt
-from framework.engines import ENGINES
-from framework.errors import DatakitError, DbtError
-from framework.runs import Database
-from framework.targets import TargetConfig
-from framework.workspace import Prepare, ProvisionedTarget, TestDatabase, Workspace
+from framework import (
+    ENGINES,
+    Database,
+    DatakitError,
+    DbtError,
+    DbtResult,
+    Prepare,
+    ProvisionedTarget,
+    TargetConfig,
+    TestDatabase,
+    Workspace,
+    dbt_state_dir,
+    postgres_targets,
+    run_dbt,
+)
 
 FIXTURE = "datakit_dbt"
 FRESH_LABEL = "dbt"

@@ -1,4 +1,4 @@
-"""The fixtures: a few lines each around ``framework.workspace``.
+"""The fixtures: a few lines each around ``framework.kits.workspace``.
 
 Session scope (one per target, per process): ``datakit_target``, ``datakit_engine``.
 Per test: ``datakit_connection``, ``datakit_session``, ``datakit_deploy``, ``datakit_factories``.
@@ -17,11 +17,7 @@ import pytest
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
-from framework.deploy import DeployResult
-from framework.discovery import Datakit
-from framework.errors import DatakitError
-from framework.urls import safe_text
-from framework.workspace import ProvisionedTarget, TestDatabase, Workspace
+from framework import Datakit, DatakitError, DeployResult, ProvisionedTarget, TestDatabase, Workspace, safe_text
 
 from . import dbt, markers
 from .factories import DatakitFactories, active, bind_factories, use_session

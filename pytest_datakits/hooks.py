@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from framework.runs import Database
-from framework.targets import TargetConfig
+from framework import Database, TargetConfig
 
 
 @pytest.hookspec

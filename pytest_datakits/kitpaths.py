@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from framework.discovery import import_root
+from framework import import_root
 
 
 def put_kits_on_path(config: pytest.Config) -> None:

@@ -8,9 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from framework.engines import ENGINES, engine_names
-from framework.targets import TargetConfig, list_targets, target_names
-from framework.workspace import ISOLATIONS
+from framework import ENGINES, ISOLATIONS, TargetConfig, engine_names, list_targets, target_names
 
 SIGNATURE = "datakit(targets=None, engines=None, datakits=None, isolation='rollback')"
 HELP = (

@@ -11,11 +11,20 @@ from dataclasses import dataclass, replace
 
 import pytest
 
-from framework.discovery import Datakit, load_datakit
-from framework.engines import ENGINES
-from framework.errors import DatakitError, UnknownTarget
-from framework.targets import TargetConfig, get_target_config, list_targets, server_target, target_names
-from framework.urls import safe_text, to_url
+from framework import (
+    ENGINES,
+    Datakit,
+    DatakitError,
+    TargetConfig,
+    UnknownTarget,
+    get_target_config,
+    list_targets,
+    load_datakit,
+    safe_text,
+    server_target,
+    target_names,
+    to_url,
+)
 
 TARGET_ENV = "DATAKITS_TARGET"
 DEFAULT_TARGET = "sqlite_memory"

@@ -1,9 +1,9 @@
 """The pytest plugin, registered as ``datakits`` through the pytest11 entry point. Hooks only.
 
 The process that runs pytest (with pytest-xdist: the controller) hosts the run
-(``framework.sharing.RunHost``): one run id, the servers, their locks, the cleanup. xdist's
+(``framework.targets.sharing.RunHost``): one run id, the servers, their locks, the cleanup. xdist's
 workers join it through ``workerinput``. Each process makes its own databases
-(``framework.workspace.Workspace``) when a test first asks for a datakit fixture.
+(``framework.kits.workspace.Workspace``) when a test first asks for a datakit fixture.
 """
 
 from __future__ import annotations
@@ -13,8 +13,7 @@ from typing import Any
 
 import pytest
 
-from framework.sharing import RunGuest, RunHost
-from framework.signals import interrupt_on_sigterm
+from framework import RunGuest, RunHost, interrupt_on_sigterm
 
 from . import dbt, hooks, kitpaths, markers, options, report, rootdir
 from .dbt import datakit_dbt, datakit_dbt_project  # noqa: F401 (fixtures are found by name on the plugin module)

@@ -9,9 +9,7 @@ from typing import Any
 
 import pytest
 
-from framework.discovery import Datakit, load_datakit
-from framework.sharing import RunGuest, RunHost
-from framework.workspace import Prepare, Workspace
+from framework import Datakit, Prepare, RunGuest, RunHost, Workspace, load_datakit
 
 from .options import Settings
 

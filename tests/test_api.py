@@ -103,7 +103,7 @@ def test_framework_does_not_import_pytest() -> None:
     import subprocess
     import sys
 
-    code = "import sys, framework, framework.cli, framework.validate; print('pytest' in sys.modules)"
+    code = "import sys, framework, framework.cli.main, framework.kits.validate; print('pytest' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
 
 

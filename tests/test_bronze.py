@@ -22,9 +22,9 @@ from framework import (
     load_datakit_tables,
     validate_deployment,
 )
-from framework.cli import main
-from framework.mixins import LINEAGE_COLUMNS
-from framework.reflect import reflect_datakit
+from framework.cli.main import main
+from framework.kits.mixins import LINEAGE_COLUMNS
+from framework.kits.reflect import reflect_datakit
 
 TARGETS = ["sqlite_file", "postgres_local", "mysql_local"]
 PAGILA_COUNTS = {  # the real Pagila's (its README)

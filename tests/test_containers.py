@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from framework import ProvisionerUnavailable, Run, deploy_data_objects, load_datakit, validate_deployment
-from framework.provisioning import container, start_server
-from framework.targets import get_target_config
+from framework.targets.named import get_target_config
+from framework.targets.provisioning import container, start_server
 
 TARGETS = ["postgres_container", "mysql_container"]
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,8 +40,8 @@ CHILD = textwrap.dedent(
     """
     import os, sys, time
     import docker
-    from framework.provisioning import container, start_server
-    from framework.targets import get_target_config
+    from framework.targets.provisioning import container, start_server
+    from framework.targets.named import get_target_config
 
     server = start_server(get_target_config(sys.argv[1]))
     client = docker.from_env()

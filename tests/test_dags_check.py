@@ -12,7 +12,7 @@ REPOSITORY = Path(__file__).resolve().parent.parent
 
 def dags_check(*args: str, cwd: Path = REPOSITORY) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "framework.cli", "dags", "check", *args],
+        [sys.executable, "-m", "framework.cli.main", "dags", "check", *args],
         capture_output=True,
         text=True,
         timeout=300,

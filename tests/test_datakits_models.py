@@ -23,7 +23,7 @@ from sqlmodel import Field, Session, SQLModel, select
 import datakits.pagila_bronze as bronze
 import datakits.pagila_source as source
 from datakits.pagila_bronze.models import SCHEMA as BRONZE_SCHEMA
-from framework.mixins import LINEAGE_COLUMNS, ReferenceMixin, TransactionalMixin
+from framework.kits.mixins import LINEAGE_COLUMNS, ReferenceMixin, TransactionalMixin
 
 PG_ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 MYSQL_ADMIN_URL = "mysql+pymysql://root@127.0.0.1:3306/"

@@ -23,8 +23,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from framework import Database, DbtError, DbtResult, deploy_data_objects, load_datakit, run_dbt, validate_deployment
-from framework.cli import main
-from framework.loader import BulkDataLoader, load_datakit_tables
+from framework.cli.main import main
+from framework.loading.loader import BulkDataLoader, load_datakit_tables
 
 PROJECT = Path(__file__).resolve().parents[1] / "dbt" / "pagila_warehouse"
 TARGETS = ["postgres_embedded", "postgres_local"]

@@ -16,7 +16,7 @@ from framework import (
     load_datakit,
     validate_deployment,
 )
-from framework.connect import mysql_schema_database, physical_schema
+from framework.engines.connect import mysql_schema_database, physical_schema
 
 BRONZE = "br__pagila__public"
 

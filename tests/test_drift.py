@@ -11,7 +11,7 @@ from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
 from framework import Database, validate_deployment
-from framework.cli import main
+from framework.cli.main import main
 
 TARGETS = ["sqlite_file", "postgres_local", "mysql_local"]
 

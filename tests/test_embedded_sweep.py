@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from framework.errors import ProvisionerUnavailable
-from framework.provisioning import embedded, start_server
-from framework.targets import get_target_config
+from framework.targets.named import get_target_config
+from framework.targets.provisioning import embedded, start_server
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,8 +20,8 @@ CHILD = textwrap.dedent(
     """
     import sys, time
     from framework.errors import ProvisionerUnavailable
-    from framework.provisioning import start_server
-    from framework.targets import get_target_config
+    from framework.targets.provisioning import start_server
+    from framework.targets.named import get_target_config
 
     try:
         server = start_server(get_target_config("postgres_embedded"))

@@ -23,7 +23,7 @@ from datakits.pagila_source.factories import (
 from datakits.pagila_source.generate import REAL_COUNTS, TABLES, generate_pagila, pagila_rows, row_counts
 from datakits.pagila_source.models import Rental
 from framework import Database, DatakitError, deploy_data_objects, load_datakit, validate_deployment
-from framework.cli import main
+from framework.cli.main import main
 
 ENGINES = ["sqlite_memory", "postgres_local", "mysql_local"]
 T = {t.name: t for t in TABLES}
@@ -238,7 +238,7 @@ def test_cli_generate_into_a_url(database: Database, capsys: pytest.CaptureFixtu
 
 
 def test_generators_register_through_an_entry_point() -> None:
-    from framework.generators import installed_generators, load_generator
+    from framework.loading.generators import installed_generators, load_generator
 
     assert load_generator("pagila") is generate_pagila  # pyproject's datakits.generators entry point
     assert "pagila" in installed_generators()

@@ -26,10 +26,10 @@ from sqlalchemy import func, select, text
 from datakits.pagila_bronze import models as bronze_models
 from datakits.pagila_source import models as source_models
 from framework import Database, TargetUnreachable, deploy_data_objects, load_datakit
-from framework.cli import main
-from framework.connect import physical_schema
-from framework.loader import BulkDataLoader, LoadError, LoadResult, load_datakit_tables
-from framework.loading.canonical import canonical_line, canonical_text, record_hash
+from framework.cli.main import main
+from framework.engines.connect import physical_schema
+from framework.engines.generic.canonical import canonical_line, canonical_text, record_hash
+from framework.loading.loader import BulkDataLoader, LoadError, LoadResult, load_datakit_tables
 from framework.progress import ProgressBoard, format_summary
 
 TARGETS = ["sqlite_file", "postgres_local", "mysql_local"]
@@ -185,7 +185,7 @@ KILLED_LOAD = textwrap.dedent(
     import sys, time
     from datakits.pagila_bronze.models import Rental as BronzeRental
     from datakits.pagila_source.models import Rental as SourceRental
-    from framework.loader import BulkDataLoader
+    from framework.loading.loader import BulkDataLoader
 
     source, target, marker = sys.argv[1:4]
     seen = 0

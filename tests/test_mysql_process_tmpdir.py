@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from framework.connect import make_engine
+from framework.engines.connect import make_engine
 from framework.errors import TargetError
-from framework.provisioning import process
+from framework.targets.provisioning import process
 
 # what mariadb-install-db printed when it failed, three started at once sharing /tmp (before --tmpdir)
 CONCURRENT_INSTALL_FAILURE = """\

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import Column, Index, Integer, MetaData, Table, inspect
 
 from framework import Database, deploy_data_objects
+from framework.engines.identifiers import NAME_LIMITS
 from framework.errors import DatakitDefinitionError
-from framework.identifiers import NAME_LIMITS
 
 
 def _tables(engine: str, where: str) -> list[Table]:
@@ -24,7 +24,7 @@ def _tables(engine: str, where: str) -> list[Table]:
     return [table]
 
 
-# MySQL keeps a schema as a database whose name is shortened to fit (framework.connect): no limit there
+# MySQL keeps a schema as a database whose name is shortened to fit (framework.engines.connect): no limit there
 CASES = [("postgres_local", w) for w in ("column", "table", "index", "schema")]
 CASES += [("mysql_local", w) for w in ("column", "table", "index")]
 

@@ -43,8 +43,8 @@ from framework import (
     validate_deployment,
     validate_pipeline_flow,
 )
-from framework.process_targets import process_database
-from framework.runs import lock_key, run_id_of
+from framework.targets.process import process_database
+from framework.targets.runs import lock_key, run_id_of
 
 ROOT = Path(__file__).resolve().parents[1]
 BRONZE_PAGILA = str(ROOT / "datakits" / "pagila_bronze")  # the README's /path/to/bronze-pagila
@@ -54,7 +54,7 @@ TARGETS = ["sqlite_memory", "postgres_local", "postgres_embedded", "mysql_local"
 
 def _docker_reason() -> str | None:
     try:
-        from framework.provisioning.container import docker_reachable
+        from framework.engines.generic.containers import docker_reachable
 
         return docker_reachable()
     except ImportError:
@@ -217,7 +217,7 @@ def test_pipeline_flow_needs_a_deploy_first() -> None:
 
 
 def _datakits(*args: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "framework.cli", *args]
+    command = [sys.executable, "-m", "framework.cli.main", *args]
     return subprocess.run(command, capture_output=True, text=True, timeout=120)
 
 

@@ -1,4 +1,4 @@
-"""The pipeline's steps as plain functions (``framework.pipeline``), without Airflow and without dbt.
+"""The pipeline's steps as plain functions (``framework.pipeline.steps``), without Airflow and without dbt.
 
 On the local PostgreSQL, from the real Pagila: a table loads once per batch id (a rerun changes no
 row, another batch id adds one), a source that is missing or empty fails in one line without the

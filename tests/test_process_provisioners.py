@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from framework.connect import make_engine
+from framework.engines import Server
+from framework.engines.connect import make_engine
 from framework.errors import ProvisionerUnavailable
-from framework.provisioning import process, start_server
-from framework.servers import Server
-from framework.targets import get_target_config
+from framework.targets.named import get_target_config
+from framework.targets.provisioning import process, start_server
 
 pytestmark = pytest.mark.slow
 TARGETS = ["postgres_process", "mysql_process"]
@@ -30,8 +30,8 @@ CHILD = textwrap.dedent(
     import os, sys, tempfile, time
     from pathlib import Path
     from framework.errors import ProvisionerUnavailable
-    from framework.provisioning import process, start_server
-    from framework.targets import get_target_config
+    from framework.targets.provisioning import process, start_server
+    from framework.targets.named import get_target_config
 
     try:
         server = start_server(get_target_config(sys.argv[1]))

@@ -18,11 +18,11 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, Table, text
 
 from framework import Run, deploy_data_objects, start_server
-from framework.connect import make_engine
+from framework.engines import Server
+from framework.engines.connect import make_engine
 from framework.errors import ProvisionerUnavailable
-from framework.runs import lock_key, parse_name, run_id_of, sweep_server
-from framework.servers import Server
-from framework.targets import get_target_config
+from framework.targets.named import get_target_config
+from framework.targets.runs import lock_key, parse_name, run_id_of, sweep_server
 
 pytestmark = pytest.mark.slow
 OWN = ["postgres_process", "mysql_process"]
@@ -53,7 +53,7 @@ def _reap_cli(server: Server) -> subprocess.CompletedProcess[str]:
         else ("DATAKITS_MYSQL_URL", "mysql_local")
     )
     env = {**os.environ, variable: server.admin_url.render_as_string(hide_password=False), "DATAKITS_REAP_GRACE": "0"}
-    command = [sys.executable, "-m", "framework.cli", "reap", "--target", target]
+    command = [sys.executable, "-m", "framework.cli.main", "reap", "--target", target]
     return subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
 
 

@@ -20,8 +20,8 @@ from sqlalchemy import ForeignKeyConstraint, text
 from sqlmodel import Session
 
 from framework import Database, deploy_data_objects, load_datakit, validate_deployment
-from framework.cli import main
-from framework.reflect import reflect_datakit
+from framework.cli.main import main
+from framework.kits.reflect import reflect_datakit
 
 CHINOOK_TARGETS = ["postgres_local", "mysql_local", "sqlite_file"]
 _labels = itertools.count()

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 import pytest
 
 from framework import Run, deploy_data_objects, load_datakit, validate_deployment
-from framework.runs import run_id_of
+from framework.targets.runs import run_id_of
 
 SERVER_TARGETS = ["sqlite_file", "postgres_local", "mysql_local"]
 

@@ -12,8 +12,8 @@ from sqlmodel import Field, Session, SQLModel
 
 from framework import Database, cleanup_deployment, deploy_data_objects, validate_deployment
 from framework.errors import DatakitDefinitionError
-from framework.mixins import TIMESTAMPTZ
-from framework.temporal import (
+from framework.kits.mixins import TIMESTAMPTZ
+from framework.kits.temporal import (
     HISTORY_METADATA,
     TemporalMixin,
     history_of,

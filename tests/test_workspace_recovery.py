@@ -6,8 +6,8 @@ import pytest
 
 from framework import deploy_data_objects, get_target_config, load_datakit, validate_deployment
 from framework.errors import ProvisionerUnavailable
-from framework.sharing import RunGuest, RunHost
-from framework.workspace import Workspace
+from framework.kits.workspace import Workspace
+from framework.targets.sharing import RunGuest, RunHost
 
 
 @pytest.mark.parametrize("target", ["sqlite_file", pytest.param("postgres_process", marks=pytest.mark.slow)])

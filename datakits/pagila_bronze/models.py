@@ -2,7 +2,7 @@
 
 A bronze table is the source table's columns (the shared ``<Table>Base`` classes of
 :mod:`datakits.pagila_source.models`, same names, types and nullability) plus the lineage
-columns of :class:`~framework.mixins.BronzeLineageMixin`, and nothing that could reject what the
+columns of :class:`~framework.kits.mixins.BronzeLineageMixin`, and nothing that could reject what the
 source gives: no foreign keys, no unique constraints, none of the source's indexes. The primary
 key is the source key plus ``dk_batch_id`` (one row per source row per batch), and each table has
 an index on ``dk_batch_id``, since a batch is replaced by its id.
@@ -30,7 +30,7 @@ from datakits.pagila_source.models import (
     StoreBase,
     create_year_domain,
 )
-from framework.mixins import BronzeLineageMixin
+from framework.kits.mixins import BronzeLineageMixin
 
 SCHEMA = "br__pagila__public"
 

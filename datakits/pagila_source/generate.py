@@ -41,8 +41,8 @@ from typing import Any
 from sqlalchemy import Integer, Table, exists, insert, select, text
 from sqlalchemy.engine import Connection
 
-from framework.deploy import Target, connected, deploy_data_objects
 from framework.errors import DatakitError
+from framework.kits.deploy import Target, connected, deploy_data_objects
 
 from .models import (
     Actor,
@@ -464,7 +464,7 @@ def generate_pagila(
 ) -> dict[str, int]:
     """Fill ``target``'s (empty) pagila_source tables with about ``scale`` times Pagila; return rows per table.
 
-    ``target``: any target (``framework.resolve``): a :class:`framework.Database`, an ``Engine``, a URL, a name.
+    ``target``: any target (``framework.targets.resolve``): a :class:`framework.Database`, an ``Engine``, a URL, a name.
     ``copy``: load with COPY instead of INSERT; by default where it can (PostgreSQL through psycopg2).
     ``progress(table, rows, seconds)`` is called after each table.
     """

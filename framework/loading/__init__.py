@@ -1,19 +1,16 @@
-"""The loader's parts: the record hash, the source stream, and one fast path per engine.
+"""Source -> bronze: the loader and its parts.
 
-    canonical.py   the canonical line of a row and its record hash (the same on every engine)
-    plan.py        how one table loads: checks, the source statement, the transform, errors
-    result.py      LoadResult: what loading one table did (shared by the loader and the progress board)
-    source.py      a server-side cursor, read in chunks
-    postgres.py    COPY FROM STDIN, streamed, with a per-table generated encoder
-    mysql.py       multi-row INSERTs (PyMySQL's executemany)
-    sqlite.py      executemany in one transaction; one writer per database at a time
-    dbapi.py       rows as DB-API parameters for the executemany writers
-    common.py      the batch lineage, table names, the hand-off to a driver thread
-    command.py     ``datakits load``
+    loader.py       BulkDataLoader: batches with lineage, parallel tables, all-or-nothing (the front door)
+    plan.py         how one table loads: checks, the source statement, the transform, errors
+    source.py       a server-side cursor, read in chunks
+    generators.py   the ``datakits.generators`` entry point: data generators by name (Pagila at any scale)
+    pgdump.py       a plain SQL dump (pg_dump's text format) loaded into a database
 
-The front door is :mod:`framework.loader`.
+The record hash (one SHA-256 per row, the same on every engine) is written by the engines' fast
+writers, so its definition sits below them, in :mod:`framework.engines.generic.canonical`; it is
+importable from here.
 """
 
-from .canonical import canonical_line, canonical_text, record_hash
+from ..engines.generic.canonical import canonical_line, canonical_text, record_hash
 
 __all__ = ["canonical_line", "canonical_text", "record_hash"]

@@ -17,12 +17,12 @@ from sqlalchemy import Column, Table, select
 from sqlalchemy.sql import Select
 from sqlmodel import SQLModel
 
-from ..dberrors import driver_message
+from ..engines.generic.canonical import business_columns
+from ..engines.generic.dberrors import driver_message
+from ..engines.generic.writer import RowChunks
 from ..errors import LoadError
-from ..mixins import LINEAGE_COLUMNS
+from ..kits.mixins import LINEAGE_COLUMNS
 from ..progress import Progress
-from .canonical import business_columns
-from .common import RowChunks
 
 __all__ = [
     "LoadError",
@@ -96,7 +96,7 @@ def make_plan(
     if missing_lineage:
         raise LoadError(
             f"{target_table.fullname} has no lineage columns ({', '.join(missing_lineage)}): "
-            "a bronze table inherits framework.mixins.BronzeLineageMixin",
+            "a bronze table inherits framework.kits.mixins.BronzeLineageMixin",
             target_table.fullname,
         )
     columns = business_columns(target_table.columns)

@@ -3,7 +3,7 @@
     Stack            the compose project: up (env file at first use, wait for health), down, resources
     AirflowApi       a token from the API server and the /api/v2 calls to trigger and poll DAG runs
 
-``datakits stack up|trigger|status|down`` (``framework.stack.command``) is a thin layer over these.
+``datakits stack up|trigger|status|down`` (``framework.cli.stack``) is a thin layer over these.
 """
 
 from .api import AirflowApi, DagRun, TaskRun

@@ -36,7 +36,7 @@ from framework import (
     run_dbt,
     start_server,
 )
-from framework.pgdump import load_plain_dump
+from framework.loading.pgdump import load_plain_dump
 
 PROJECT = Path(__file__).resolve().parents[2] / "dbt" / "pagila_warehouse"
 COLD = """

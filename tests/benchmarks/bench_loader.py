@@ -43,8 +43,8 @@ sys.path.insert(0, str(ROOT))
 from datakits.pagila_bronze.models import Rental as BronzeRental  # noqa: E402
 from datakits.pagila_source.models import Rental as SourceRental  # noqa: E402
 from framework import deploy_data_objects, make_engine, open_target  # noqa: E402
-from framework.loader import BulkDataLoader  # noqa: E402
-from framework.loading.canonical import canonical_line  # noqa: E402
+from framework.engines.generic.canonical import canonical_line  # noqa: E402
+from framework.loading.loader import BulkDataLoader  # noqa: E402
 
 COLUMNS = "rental_id, rental_date, inventory_id, customer_id, return_date, staff_id, last_update"
 BRONZE = '"br__pagila__public".rental'

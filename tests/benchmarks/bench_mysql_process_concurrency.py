@@ -28,7 +28,7 @@ def _shared_tmp() -> None:
     """Take ``--tmpdir`` out of the recipe: every server uses the machine's shared temp dir."""
     import dataclasses
 
-    from framework.provisioning import process
+    from framework.targets.provisioning import process
 
     private = process._mysql
 
@@ -48,7 +48,7 @@ def _start_one(barrier: Barrier, results: Queue[tuple[bool, float, str]], shared
     from sqlalchemy import text
 
     from framework import DatakitError, get_target_config, start_server
-    from framework.connect import make_engine
+    from framework.engines.connect import make_engine
 
     if shared_tmp:
         _shared_tmp()

@@ -7,7 +7,7 @@ builds a fresh warehouse database on the same server. Printed side by side, in o
 
 - ``datakits pipeline`` as users run it (a child process: start-up, imports and all);
 - ``run_pipeline`` in this process (the same steps, no process start);
-- ``dag.test()`` of ``dags/pagila_pipeline.py`` through ``framework.dagtest`` (the metadata database
+- ``dag.test()`` of ``dags/pagila_pipeline.py`` through ``framework.airflow.dagtest`` (the metadata database
   migrated beforehand, not timed): the first run in the process (Airflow's in-process API server
   is imported then) and a second one;
 
@@ -31,13 +31,13 @@ def main() -> int:
     if not folder or not (Path(folder) / "pagila-data.sql").exists():
         print("set DATAKITS_PAGILA_DIR to the folder of the real Pagila dump (../shared/pagila)")
         return 2
-    from framework.dagtest import AirflowHome
+    from framework.airflow.dagtest import AirflowHome
 
     home = AirflowHome(Path(tempfile.mkdtemp(prefix="bench-airflow-")), "bench", ROOT / "dags")
     home.activate()  # before Airflow is imported
 
     from framework import Run, get_target_config, run_pipeline, start_server
-    from framework.pgdump import load_plain_dump
+    from framework.loading.pgdump import load_plain_dump
 
     server = start_server(get_target_config("postgres_embedded"))
     figures: dict[str, float] = {}
@@ -53,7 +53,7 @@ def main() -> int:
                 [
                     sys.executable,
                     "-m",
-                    "framework.cli",
+                    "framework.cli.main",
                     "pipeline",
                     "pagila",
                     "--source",

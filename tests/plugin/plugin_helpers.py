@@ -9,8 +9,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import NullPool
 
-from framework.servers.sqlite import ROOT as SQLITE_ROOT
-from framework.targets import get_target_config
+from framework.engines.sqlite.server import ROOT as SQLITE_ROOT
+from framework.targets.named import get_target_config
 
 # start-up time only (Faker's plugin alone takes a second); never part of what is tested
 QUIET = ["-p", "no:cacheprovider", "-p", "no:faker", "-p", "no:pytest_postgresql"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from plugin_helpers import drop_kept, leftovers, run_ids
 
-from framework.runs import run_tag
+from framework.targets.runs import run_tag
 
 PASSWORD = "s3cret-pw"
 # the local server trusts 127.0.0.1, so a URL with a password reaches it and shows the hiding

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from framework.runs import Database
-from framework.targets import get_target_config
-from framework.urls import safe_text, safe_url, to_url
+from framework.engines.urls import safe_text, safe_url, to_url
+from framework.targets.named import get_target_config
+from framework.targets.runs import Database
 
 SECRET = "S3cretPW"
 FAILING = """

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from plugin_helpers import INI, QUIET, RUN_ID, leftovers
 
-from framework.provisioning import embedded, process
+from framework.targets.provisioning import embedded, process
 
 pytestmark = pytest.mark.slow
 TARGETS = ["sqlite_file", "postgres_local", "mysql_local", "postgres_process", "mysql_process", "postgres_embedded"]

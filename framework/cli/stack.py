@@ -1,0 +1,108 @@
+"""``datakits stack up|trigger|status|down``: the compose stack, thinly.
+
+datakits stack up                         # compose/.env at first use, up -d, wait until healthy
+datakits stack trigger [DAG] [--batch-id B] [--conf JSON] [--no-wait]
+datakits stack status                     # services and their health, the DAG's last runs
+datakits stack down [--volumes]           # --volumes: the data too (down -v)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from ..errors import StackError
+from ..stack.api import AirflowApi
+from ..stack.compose import Stack
+
+DAG = "pagila_pipeline"
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``stack`` to the ``datakits`` command's subcommands."""
+    parser = sub.add_parser("stack", help="The local compose stack: PostgreSQL, MariaDB, Airflow")
+    add_arguments(parser)
+    parser.set_defaults(handler=run)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--project", default="datakits", help="Compose project name (default datakits)")
+    parser.add_argument("--env-file", help="The stack's env file (default compose/.env, written at first use)")
+    sub = parser.add_subparsers(dest="stack_command", required=True)
+    up = sub.add_parser("up", help="Start the stack and wait until every service is healthy")
+    up.add_argument("--timeout", type=float, default=900, help="Seconds to wait for health (default 900)")
+    trigger = sub.add_parser("trigger", help="Trigger a DAG run through the REST API and watch it")
+    trigger.add_argument("dag", nargs="?", default=DAG, help=f"DAG id (default {DAG})")
+    trigger.add_argument("--batch-id", help="The run's batch id (conf batch_id; default: the run id)")
+    trigger.add_argument("--conf", default="{}", help="The run's conf, a JSON object")
+    trigger.add_argument("--no-wait", action="store_true", help="Print the run id and return")
+    trigger.add_argument("--timeout", type=float, default=1800, help="Seconds to wait for the run (default 1800)")
+    status = sub.add_parser("status", help="The services' health and the DAG's last runs")
+    status.add_argument("dag", nargs="?", default=DAG, help=f"DAG id (default {DAG})")
+    down = sub.add_parser("down", help="Stop and remove the stack's containers (and with --volumes its data)")
+    down.add_argument("--volumes", "-v", action="store_true", help="Remove the named volumes too")
+
+
+def stack_of(args: argparse.Namespace) -> Stack:
+    return Stack(project=args.project, **({"env_file": args.env_file} if args.env_file else {}))
+
+
+def api_of(stack: Stack) -> AirflowApi:
+    env = stack.env()
+    return AirflowApi(f"http://127.0.0.1:{stack.port('airflow')}", "admin", env["AIRFLOW_ADMIN_PASSWORD"])
+
+
+def run(args: argparse.Namespace) -> int:
+    stack = stack_of(args)
+    if args.stack_command == "up":
+        seconds = stack.up(timeout=args.timeout)
+        print(f"stack {stack.project} healthy in {seconds:.1f}s")
+        print(f"  Airflow      http://127.0.0.1:{stack.port('airflow')}  (user admin, password in {stack.env_file})")
+        print(
+            f"  PostgreSQL   127.0.0.1:{stack.port('postgres')}  databases pagila, warehouse, airflow (user datakits)"
+        )
+        print(f"  MariaDB      127.0.0.1:{stack.port('mariadb')}  database datakits (user root)")
+        return 0
+    if args.stack_command == "down":
+        stack.down(volumes=args.volumes)
+        print(f"stack {stack.project} down" + (" with its volumes" if args.volumes else " (volumes kept)"))
+        return 0
+    if args.stack_command == "status":
+        services = stack.services()
+        if not services:
+            print(f"stack {stack.project}: not running")
+            return 1
+        for service in services:
+            print(f"  {service.describe()}")
+        api = api_of(stack)
+        for found in api.runs(args.dag):
+            took = f" {found.seconds:.1f}s" if found.seconds is not None else ""
+            print(f"  {found.dag_id} {found.run_id}: {found.state}{took}")
+        return 0
+    return _trigger(stack, args)
+
+
+def _trigger(stack: Stack, args: argparse.Namespace) -> int:
+    try:
+        conf = json.loads(args.conf)
+    except json.JSONDecodeError as exc:
+        raise StackError(f'--conf is not JSON ({exc.msg}); give an object, e.g. \'{{"batch_id": "b1"}}\'') from None
+    if not isinstance(conf, dict):
+        raise StackError('--conf must be a JSON object, e.g. \'{"batch_id": "b1"}\'')
+    if args.batch_id:
+        conf["batch_id"] = args.batch_id
+    api = api_of(stack)
+    api.wait_dag(args.dag)
+    started = api.trigger(args.dag, conf)
+    print(f"triggered {args.dag} run {started.run_id}")
+    if args.no_wait:
+        return 0
+    done = api.wait_run(args.dag, started.run_id, timeout=args.timeout)
+    for task in api.task_runs(args.dag, started.run_id):
+        index = f"[{task.map_index}]" if task.map_index >= 0 else ""
+        took = f"{task.seconds:7.1f}s" if task.seconds is not None else "       -"
+        print(f"  {task.task_id + index:<28} {task.state or '-':<10} {took}")
+        if task.state == "failed":
+            print("\n".join(f"      {line}" for line in api.task_log(args.dag, started.run_id, task)))
+    print(f"run {done.run_id}: {done.state} in {done.seconds or 0:.1f}s")
+    return 0 if done.state == "success" else 1

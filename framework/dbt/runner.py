@@ -1,0 +1,437 @@
+"""Run dbt against a :class:`~framework.targets.runs.Database`: ``run_dbt(project, database, ("build",))``.
+
+The profile is made from the database's URL (the embedded server's Unix socket folder as
+``host``; the password passed through an environment variable, never written or printed) in a
+folder of its own per database: ``<state>/profiles``, ``<state>/target``, ``<state>/logs``. One
+target folder per database keeps dbt's partial parsing warm between calls and never reuses a
+manifest across databases (dbt stores database names in it).
+
+dbt runs in this process through ``dbtRunner``, one invocation at a time (dbt is not thread-safe;
+sequential calls are fine), or with ``subprocess=True`` in a child process, so that several
+databases can be built at once. In process the results come back as objects (dbt writes no
+``manifest.json`` or ``run_results.json``, which costs time on every call); from a child process
+they are read from ``run_results.json``.
+dbt's console output is off (``log=True`` turns it on); its log goes to ``<state>/logs``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock
+from sqlalchemy.engine import URL
+
+from ..engines import engine_kind
+from ..errors import DbtError
+from ..targets.resolve import resolve_target
+from ..targets.runs import Database
+from ..targets.named import TargetConfig, list_targets
+from ..engines.urls import engine_of, safe_url, to_url, with_driver
+
+__all__ = ["DbtError", "DbtNode", "DbtResult", "dbt_state_dir", "postgres_targets", "project_dir", "run_dbt"]
+
+PASSWORD_ENV = "DATAKITS_DBT_PASSWORD"
+PROFILE_TARGET = "datakits"
+FAILED = ("error", "fail", "runtime error")
+_LOCK = threading.Lock()  # one dbtRunner invocation at a time in this process
+Progress = Callable[["DbtNode"], None]
+
+
+@dataclass(frozen=True)
+class DbtNode:
+    """One node dbt ran: a model, snapshot, seed, data test or unit test."""
+
+    unique_id: str
+    status: str  # success, error, skipped, pass, fail, warn, no-op
+    seconds: float = 0.0
+    rows_affected: int | None = None
+    message: str | None = None
+
+    @property
+    def resource_type(self) -> str:
+        return self.unique_id.split(".", 1)[0]
+
+    @property
+    def name(self) -> str:
+        return self.unique_id.split(".")[-1] if self.resource_type != "test" else self.unique_id.split(".")[2]
+
+    @property
+    def failed(self) -> bool:
+        return self.status in FAILED
+
+    def describe(self) -> str:
+        rows = f" ({self.rows_affected:,} rows)" if self.rows_affected is not None else ""
+        return f"{self.resource_type} {self.name}: {self.status}{rows}"
+
+
+@dataclass
+class DbtResult:
+    """What one dbt invocation did, node by node."""
+
+    command: str
+    database: str  # its URL, password hidden
+    nodes: list[DbtNode] = field(default_factory=list)
+    seconds: float = 0.0
+    target_path: Path | None = None
+
+    @property
+    def success(self) -> bool:
+        return not self.failed
+
+    @property
+    def failed(self) -> list[DbtNode]:
+        return [n for n in self.nodes if n.failed]
+
+    def of_type(self, resource_type: str) -> list[DbtNode]:
+        return [n for n in self.nodes if n.resource_type == resource_type]
+
+    def node(self, name: str) -> DbtNode:
+        """The node named ``name`` (a model, snapshot or test name, or a unique id)."""
+        for n in self.nodes:
+            if name in (n.unique_id, n.name):
+                return n
+        raise KeyError(f"no dbt node named {name!r} in this result")
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """resource type -> status -> how many."""
+        found: dict[str, dict[str, int]] = {}
+        for n in self.nodes:
+            kind = found.setdefault(n.resource_type, {})
+            kind[n.status] = kind.get(n.status, 0) + 1
+        return found
+
+    def summary(self) -> str:
+        parts = []
+        for kind, statuses in sorted(self.counts().items()):
+            total = sum(statuses.values())
+            detail = ", ".join(f"{count} {status}" for status, count in sorted(statuses.items()))
+            parts.append(f"{total} {kind}{'s' if total != 1 else ''} ({detail})")
+        body = "; ".join(parts) or "nothing selected"
+        return f"dbt {self.command} on {self.database}: {body} in {self.seconds:.2f}s"
+
+
+def project_dir(project: str | Path) -> Path:
+    """The dbt project's folder, checked to hold a ``dbt_project.yml``."""
+    path = Path(project).resolve()
+    if not (path / "dbt_project.yml").is_file():
+        raise DbtError(f"dbt project {path} does not exist (no dbt_project.yml there); give the project's folder")
+    return path
+
+
+def postgres_targets() -> list[str]:
+    """The named targets dbt can run on here (dbt-postgres)."""
+    return [t.name for t in list_targets() if engine_kind(t.engine).dbt_adapter]
+
+
+def _check_postgres(database: Database | TargetConfig | URL | str) -> URL:
+    if isinstance(database, TargetConfig) or (isinstance(database, str) and "://" not in database):
+        database = resolve_target(database).url  # a named target: this process's database there
+    url = with_driver(to_url(database.url if isinstance(database, Database) else database))
+    try:
+        engine = engine_of(url)
+    except ValueError as exc:
+        raise DbtError(str(exc)) from None
+    if engine_kind(engine).dbt_adapter is None:
+        raise DbtError(
+            f"dbt here runs on PostgreSQL targets ({', '.join(postgres_targets())} or a postgresql:// URL); "
+            f"{safe_url(url)} is {engine}"
+        )
+    return url
+
+
+def _profile(url: URL, threads: int) -> dict[str, Any]:
+    """dbt's profile for a PostgreSQL URL (dbt-postgres: the one adapter installed)."""
+    kind = engine_kind(engine_of(url))
+    host = url.host or url.query.get("host") or "localhost"
+    if isinstance(host, tuple):
+        host = host[0]
+    output: dict[str, Any] = {
+        "type": kind.dbt_adapter,
+        "host": str(host),
+        "port": int(url.port or kind.default_port or 0),
+        "user": url.username or "postgres",
+        "password": "{{ env_var('" + PASSWORD_ENV + "', '') }}",
+        "dbname": url.database or "postgres",
+        "schema": "public",
+        "threads": threads,
+        "connect_timeout": 10,
+    }
+    return output
+
+
+def dbt_state_dir(project: Path, url: URL, base: Path | None = None) -> Path:
+    """The folder that holds one project's profile, target and logs for one database."""
+    root = base or Path(tempfile.gettempdir()) / "datakits-dbt"
+    project_key = hashlib.sha256(str(project.resolve()).encode()).hexdigest()[:8]
+    where = f"{url.host or url.query.get('host')}:{url.port}/{url.database}"
+    db_key = hashlib.sha256(where.encode()).hexdigest()[:8]
+    return root / f"{project.name}-{project_key}" / f"{url.database}-{db_key}"
+
+
+def _project_name(project: Path) -> str:
+    import yaml
+
+    try:
+        data = yaml.safe_load((project / "dbt_project.yml").read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise DbtError(f"{project}/dbt_project.yml cannot be read: {' '.join(str(exc).split())}") from None
+    return str(data.get("profile") or data.get("name") or project.name)
+
+
+def _write_profile(state: Path, profile_name: str, url: URL, threads: int) -> Path:
+    import yaml
+
+    profiles = state / "profiles"
+    profiles.mkdir(parents=True, exist_ok=True)
+    profile = {"target": PROFILE_TARGET, "outputs": {PROFILE_TARGET: _profile(url, threads)}}
+    text = yaml.safe_dump({profile_name: profile}, sort_keys=False)
+    path = profiles / "profiles.yml"
+    if not path.exists() or path.read_text(encoding="utf-8") != text:  # unchanged keeps partial parsing warm
+        path.write_text(text, encoding="utf-8")
+    return profiles
+
+
+def _cli_args(
+    args: Sequence[str],
+    project: Path,
+    state: Path,
+    profiles: Path,
+    select: str | Sequence[str] | None,
+    vars: Mapping[str, Any] | None,
+    log: bool,
+) -> list[str]:
+    cli = [*args, "--project-dir", str(project), "--profiles-dir", str(profiles)]
+    cli += ["--target-path", str(state / "target"), "--log-path", str(state / "logs")]
+    cli += ["--log-level", "info" if log else "none", "--log-level-file", "info", "--no-use-colors"]
+    if select:
+        cli += ["--select", *([select] if isinstance(select, str) else list(select))]
+    if vars:
+        cli += ["--vars", json.dumps(dict(vars), default=str)]
+    return cli
+
+
+def _environment(password: str | None) -> dict[str, str]:
+    """What dbt's environment gets: the password for the profile, and no usage tracking."""
+    return {PASSWORD_ENV: password or "", "DO_NOT_TRACK": "1"}
+
+
+@contextmanager
+def _environ(values: Mapping[str, str]) -> Iterator[None]:
+    before = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _one_line(text: str, limit: int = 400) -> str:
+    line = " ".join(_condense(str(text)).split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def _condense(message: str) -> str:
+    """dbt's message without its macro call stack, a contract's mismatch table as a sentence."""
+    kept: list[str] = []
+    header: list[str] | None = None
+    for raw in message.splitlines():
+        line = raw.strip()
+        if line.startswith("> ") or line.startswith("Please ensure the name, data_type"):
+            continue
+        if line.startswith("|") and line.endswith("|"):
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            if header is None:
+                header = cells
+            elif not all(set(c) <= {"-"} for c in cells):
+                row = dict(zip(header, cells, strict=False))
+                kept.append(
+                    f"{row.get('column_name')}: {row.get('definition_type') or 'missing'} in the model, "
+                    f"{row.get('contract_type') or 'missing'} in the contract ({row.get('mismatch_reason')});"
+                )
+            continue
+        kept.append(line)
+    return " ".join(kept).rstrip(";")
+
+
+def _node_finished(progress: Progress) -> Callable[[Any], None]:
+    """A dbt event callback that reports each finished node to ``progress``."""
+
+    def callback(event: Any) -> None:
+        if event.info.name != "NodeFinished":
+            return
+        try:
+            done = event.data.run_result
+            node = _node(
+                event.data.node_info.unique_id, done.status, done.execution_time, done.adapter_response, done.message
+            )
+        except Exception:  # an event of another shape: no progress line, never a failed run
+            return
+        progress(node)
+
+    return callback
+
+
+def _node(unique_id: str, status: object, seconds: object, response: Any, message: object) -> DbtNode:
+    rows = dict(response or {}).get("rows_affected")
+    return DbtNode(
+        unique_id=unique_id,
+        status=str(getattr(status, "value", status)),
+        seconds=float(seconds or 0.0),  # type: ignore[arg-type]
+        rows_affected=int(rows) if isinstance(rows, int | float) and rows >= 0 else None,
+        message=_one_line(str(message)) if message else None,
+    )
+
+
+def _check_psycopg2() -> None:
+    """psycopg2 imported a second time in a process lacks ``psycopg2.errors``, which dbt-postgres needs."""
+    module = sys.modules.get("psycopg2")
+    if module is not None and not hasattr(module, "errors"):
+        raise DbtError(
+            "psycopg2 was imported a second time in this process (pytest's pytester drops the modules a test "
+            "imported; psycopg2's C extension does not load twice), so dbt cannot run here: import psycopg2 "
+            "before such tests (in a conftest.py), or run_dbt(..., subprocess=True)"
+        )
+
+
+def _in_process(
+    cli: list[str], password: str | None, progress: Progress | None = None
+) -> tuple[list[DbtNode] | None, str | None]:
+    """Run dbt here: the nodes it ran, and dbt's error when it could not run them at all."""
+    with _LOCK, _environ(_environment(password)), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # dbt's own dependencies warn on import; not ours to fix
+        try:
+            from dbt.cli.main import dbtRunner
+        except ImportError:
+            raise DbtError("dbt is not installed: pip install 'pytest-datakits[dbt]'") from None
+        _check_psycopg2()
+        callbacks = [_node_finished(progress)] if progress is not None else []
+        # the results come back as objects: no manifest.json and run_results.json to write
+        result = dbtRunner(callbacks=callbacks).invoke([*cli, "--no-write-json"])
+    ran = getattr(result.result, "results", None)
+    nodes = None
+    if isinstance(ran, list):
+        nodes = [_node(r.node.unique_id, r.status, r.execution_time, r.adapter_response, r.message) for r in ran]
+    return nodes, _one_line(str(result.exception)) if result.exception is not None else None
+
+
+def _dbt_command() -> list[str]:
+    beside = Path(sys.executable).parent / "dbt"
+    found = str(beside) if beside.exists() else shutil.which("dbt")
+    return [found] if found else [sys.executable, "-c", "from dbt.cli.main import cli; cli()"]
+
+
+def _in_subprocess(
+    cli: list[str], password: str | None, progress: Progress | None = None
+) -> tuple[list[DbtNode] | None, str | None]:
+    """Run ``dbt`` in a child process: its nodes are read from run_results.json afterwards."""
+    env = {**os.environ, **_environment(password)}
+    level = cli.index("--log-level") + 1
+    cli = [*cli[:level], "error", *cli[level + 1 :]]  # dbt's errors to stdout, for the message
+    done = subprocess.run([*_dbt_command(), *cli], env=env, capture_output=True, text=True, check=False)
+    if done.returncode == 2:  # dbt could not run (1 is failing nodes: they are in run_results.json)
+        lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+        return None, _one_line(" ".join(lines[-3:]) or f"dbt exited with status {done.returncode}")
+    return None, None
+
+
+def _read_results(path: Path) -> list[DbtNode]:
+    if not path.exists():
+        return []
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return [
+        _node(
+            item["unique_id"],
+            item.get("status"),
+            item.get("execution_time"),
+            item.get("adapter_response"),
+            item.get("message"),
+        )
+        for item in data.get("results", [])
+    ]
+
+
+def failure_message(result: DbtResult) -> str:
+    """One line naming each failing node and dbt's error for it."""
+    failed = result.failed
+    shown = "; ".join(f"{n.resource_type} {n.name} {n.status}: {n.message or 'no message'}" for n in failed[:5])
+    more = f"; and {len(failed) - 5} more" if len(failed) > 5 else ""
+    return f"dbt {result.command} on {result.database}: {len(failed)} node(s) failed: {shown}{more}"
+
+
+def run_dbt(
+    project: str | Path,
+    database: Database | TargetConfig | URL | str,
+    args: Sequence[str] = ("build",),
+    *,
+    select: str | Sequence[str] | None = None,
+    vars: Mapping[str, Any] | None = None,
+    subprocess: bool = False,
+    log: bool = False,
+    threads: int = 4,
+    state_dir: str | Path | None = None,
+    check: bool = True,
+    progress: Progress | None = None,
+) -> DbtResult:
+    """Run ``dbt <args>`` for ``project`` against ``database`` (a PostgreSQL database: a
+    :class:`~framework.targets.runs.Database`, a URL, or a URL target).
+
+    Raises :class:`DbtError` when dbt cannot run (a missing project, a model that does not
+    compile, an unreachable database) and, with ``check`` (the default), when a node fails; the
+    error's ``result`` holds the :class:`DbtResult`. ``state_dir`` is where the profile, target
+    and logs go (default: a folder per project and database under the temp folder). ``progress``
+    is called with each node as it finishes (in a child process: each node at the end).
+    """
+    project = project_dir(project)
+    if isinstance(args, str):
+        args = (args,)
+    command = " ".join(args) or "build"
+    url = _check_postgres(database)
+    state = Path(state_dir) if state_dir is not None else dbt_state_dir(project, url)
+    state.mkdir(parents=True, exist_ok=True)
+    shown = safe_url(url)
+    with FileLock(state / ".lock"):  # one dbt at a time per database folder, across processes too
+        profiles = _write_profile(state, _project_name(project), url, threads)
+        results_file = state / "target" / "run_results.json"
+        results_file.unlink(missing_ok=True)
+        cli = _cli_args(args, project, state, profiles, select, vars, log)
+        started = time.perf_counter()
+        runner = _in_subprocess if subprocess else _in_process
+        nodes, problem = runner(cli, url.password, progress)
+        seconds = time.perf_counter() - started
+        found = nodes if nodes is not None else _read_results(results_file)
+        result = DbtResult(command, shown, found, seconds, state / "target")
+        if subprocess and progress is not None:
+            for node in result.nodes:
+                progress(node)
+    if problem is not None and not result.failed:
+        raise DbtError(f"dbt {command} on {shown}: {_explain(problem, shown)}", result=result)
+    if check and result.failed:
+        failures = {n.unique_id: n.message or n.status for n in result.failed}
+        raise DbtError(failure_message(result), failures, result)
+    return result
+
+
+def _explain(problem: str, shown: str) -> str:
+    """dbt's message, with what to do when it is the database that did not answer."""
+    lowered = problem.lower()
+    if "could not connect" in lowered or "connection refused" in lowered or "could not translate host" in lowered:
+        return f"cannot connect to {shown}: {problem}"
+    return problem

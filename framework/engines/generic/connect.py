@@ -1,0 +1,59 @@
+"""Engine creation for a known engine, and a failed connection as one line; no engine registry needed.
+
+:mod:`framework.engines.connect` is the front door: it finds the engine of a URL and comes here.
+An engine's own code (its server) calls :func:`engine_for` with its ``EngineKind`` directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import URL, Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from ...errors import AuthenticationFailed, TargetError, TargetUnreachable
+from .dberrors import driver_message
+from .urls import CONNECT_TIMEOUT, HIDDEN, safe_server_url, secrets_of, to_url
+
+if TYPE_CHECKING:
+    from .protocols import EngineKind
+
+_AUTH_MARKERS = ("password authentication failed", "access denied", "authentication failed", "no password")
+
+
+def pin_driver(kind: EngineKind, url: URL) -> URL:
+    """``url`` with the engine's installed driver when it names none (``postgresql`` -> ``postgresql+psycopg2``)."""
+    if "+" in url.drivername or not kind.url_driver:
+        return url
+    return url.set(drivername=kind.url_driver)
+
+
+def engine_for(kind: EngineKind, url: str | URL, schemas: Iterable[str | None] = (), **kwargs: object) -> Engine:
+    """An engine of ``kind`` for ``url`` on which ``schemas`` resolve; every connection's start bounded."""
+    parsed = pin_driver(kind, to_url(url))
+    named = sorted({s for s in schemas if s})
+    options: dict[str, Any] = {"connect_args": kind.connect_args(CONNECT_TIMEOUT), **kwargs}
+    return kind.make_engine(parsed, named, options)
+
+
+def check_engine(engine: Engine, shown: str, label: str | None = None) -> None:
+    """Connect once; turn the driver's failure into one clear line naming ``shown`` (a URL without secrets)."""
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except (OperationalError, DBAPIError) as exc:
+        raise connection_error(exc, engine.url, shown, label) from None
+
+
+def connection_error(exc: BaseException, url: URL, shown: str | None = None, label: str | None = None) -> TargetError:
+    """The driver's failure to connect to ``url`` as one line; no password in it."""
+    shown = shown or safe_server_url(url)
+    where = shown if not label or label == shown else f"{label} ({shown})"
+    detail = driver_message(exc)
+    for secret in secrets_of(url):
+        detail = detail.replace(secret, HIDDEN)
+    if any(marker in detail.lower() for marker in _AUTH_MARKERS):
+        return AuthenticationFailed(f"{where}: the server refused the user or password; check the credentials", label)
+    return TargetUnreachable(f"{where}: cannot connect: {detail}", label)

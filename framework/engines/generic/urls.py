@@ -1,0 +1,41 @@
+"""URL text with no secret in it, and the bound on every connection's start; no engine registry needed."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import unquote
+
+from sqlalchemy.engine import URL, make_url
+
+CONNECT_TIMEOUT = 5  # seconds: an unreachable server is an error, never a hang
+HIDDEN = "***"
+SECRET_KEYS = ("password", "passwd", "pwd", "sslpassword")  # query-string keys that hold a password
+_USERINFO = re.compile(r"(://[^/?#@\s]*?:)[^/?#\s]*@")
+_QUERY_SECRET = re.compile(r"([?&;](?:" + "|".join(SECRET_KEYS) + r")=)[^&#\s'\":,)]*", re.IGNORECASE)
+
+
+def to_url(url: str | URL) -> URL:
+    return url if isinstance(url, URL) else make_url(url)
+
+
+def safe_server_url(url: str | URL) -> str:
+    """A server's URL as text with the password replaced by ``***``, in the query string too."""
+    parsed = to_url(url)
+    secrets = {key: HIDDEN for key in parsed.query if key.lower() in SECRET_KEYS}
+    if secrets:
+        parsed = parsed.update_query_dict(secrets)
+    return unquote(parsed.render_as_string(hide_password=True))
+
+
+def safe_text(text: str) -> str:
+    """``text`` with every URL password in it (``user:password@``, ``?password=``) shown as ``***``.
+
+    For text that may not parse as a URL at all (a user's typo, a driver's message)."""
+    return _QUERY_SECRET.sub(rf"\1{HIDDEN}", _USERINFO.sub(rf"\1{HIDDEN}@", text))
+
+
+def secrets_of(url: URL) -> list[str]:
+    """The passwords a URL carries (to scrub them from a driver's message)."""
+    found = [url.password] if url.password else []
+    found += [str(v) for k, v in url.query.items() if k.lower() in SECRET_KEYS and v]
+    return [str(s) for s in found]

@@ -1,0 +1,362 @@
+"""The medallion pipeline's steps as plain functions: what the Airflow DAG, ``datakits pipeline`` and tests call.
+
+    deploy_warehouse -> tables_to_load -> load_bronze_table (one per table) -> dbt_silver -> dbt_gold
+                     -> validate_warehouse -> summarize_warehouse
+
+Each step takes URLs (or :class:`~framework.targets.runs.Database` objects, or any target that
+:func:`framework.targets.resolve.resolve_target` reads) and returns a small result
+(:mod:`framework.pipeline.results`) that serialises to JSON (``result.to_dict()``, an Airflow XCom;
+``Type.from_dict(d)`` reads it back).
+A result never carries a password: databases are shown with :func:`~framework.engines.urls.safe_url`.
+A step that fails raises an error of :mod:`framework.errors` with a one-line message, and leaves
+nothing half-done: a table loads as one batch, in one transaction (:class:`~framework.loading.loader.BulkDataLoader`);
+a table that already holds the batch id is left as it is, so rerunning the pipeline with the same
+batch id changes no row. What runs where is a :class:`Pipeline`: its datakits per layer and its dbt
+project; :data:`PIPELINES` names them (``pagila``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import time
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeAlias
+
+from sqlalchemy import Table, func, inspect, select
+from sqlalchemy.engine import URL, Engine
+
+from ..dbt.runner import run_dbt
+from ..engines import ENGINES
+from ..engines.connect import check_connection, ensure_schemas, physical_schema
+from ..engines.urls import with_driver
+from ..errors import DatakitError, PipelineError
+from ..kits.deploy import deploy_data_objects
+from ..kits.discovery import Datakit, load_datakit
+from ..kits.validate import validate_deployment
+from ..loading.loader import BulkDataLoader, pair_datakit_tables
+from ..targets.resolve import DatabaseTarget, resolve_target
+from ..targets.runs import Database
+from .results import LAYERS, DbtStep, DeployStep, PipelineSummary, TableLoad, ValidateStep
+
+__all__ = [
+    "PIPELINES",
+    "DbtStep",
+    "DeployStep",
+    "Pipeline",
+    "PipelineSummary",
+    "TableLoad",
+    "ValidateStep",
+    "connection_uri",
+    "dbt_gold",
+    "dbt_silver",
+    "deploy_warehouse",
+    "get_pipeline",
+    "load_bronze_table",
+    "run_pipeline",
+    "summarize_warehouse",
+    "tables_to_load",
+    "url_from_connection",
+    "validate_warehouse",
+]
+
+#: A database a step works on: a :class:`Database`, a SQLAlchemy URL (text or ``URL``), or a named
+#: target or ``TargetConfig`` (this process's database there), as ``framework.targets.resolve`` reads them.
+Where: TypeAlias = DatabaseTarget
+REPOSITORY = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """One medallion pipeline: its datakits per layer and the dbt project that builds silver and gold."""
+
+    name: str
+    source: str  # the source datakit (what is read)
+    bronze: str  # the bronze datakit (deployed and loaded)
+    silver: str  # contract datakits: dbt builds them, validate checks them
+    gold: str
+    project: str  # the dbt project: absolute, or relative to the working folder or the repository
+    silver_select: str  # dbt selection of the silver step (the snapshot included)
+    gold_select: str
+    generator: str | None = None  # "module:function(database, scale=, seed=)" that fills a source database
+
+    def kit(self, layer: str) -> Datakit:
+        """The datakit of ``layer``: ``source``, ``bronze``, ``silver`` or ``gold``."""
+        return _kit(getattr(self, layer))
+
+    def project_path(self) -> Path:
+        """The dbt project's folder; a :class:`PipelineError` when it is not there."""
+        given = Path(self.project)
+        places = [given] if given.is_absolute() else [Path.cwd() / given, REPOSITORY / given]
+        for candidate in places:
+            if (candidate / "dbt_project.yml").is_file():
+                return candidate
+        looked = " or ".join(str(p) for p in dict.fromkeys(places))
+        raise PipelineError(
+            f"no dbt project {self.project}: no dbt_project.yml in {looked}; give the project's folder (--project)",
+            step="dbt",
+        )
+
+    def with_project(self, project: str | Path | None) -> Pipeline:
+        return self if project is None else dataclasses.replace(self, project=str(project))
+
+
+PIPELINES: dict[str, Pipeline] = {
+    "pagila": Pipeline(
+        name="pagila",
+        source="pagila_source",
+        bronze="pagila_bronze",
+        silver="pagila_silver",
+        gold="pagila_gold",
+        project="dbt/pagila_warehouse",
+        silver_select="silver_core customer_snapshot",
+        gold_select="gold_dimensions gold_facts",
+        generator="datakits.pagila_source.generate:generate_pagila",
+    )
+}
+
+
+@functools.cache
+def _kit(name: str) -> Datakit:
+    return load_datakit(name)
+
+
+def get_pipeline(pipeline: str | Pipeline = "pagila") -> Pipeline:
+    """A pipeline by name (see :data:`PIPELINES`), or the one given."""
+    if isinstance(pipeline, Pipeline):
+        return pipeline
+    if pipeline not in PIPELINES:
+        raise PipelineError(f"unknown pipeline {pipeline!r}; use one of {', '.join(sorted(PIPELINES))}")
+    return PIPELINES[pipeline]
+
+
+# --- Where the data is -----------------------------------------------------------------------------
+
+
+def _engine(database: Database, tables: Iterable[Table], role: str) -> Engine:
+    engine = database.engine({t.schema for t in tables})
+    try:
+        check_connection(engine, role)
+    except DatakitError:
+        engine.dispose()
+        raise
+    return engine
+
+
+def _table(kit: Datakit, name: str) -> Table:
+    for table in kit.tables:
+        if table.name == name:
+            return table
+    raise PipelineError(f"no table {name!r} in datakit {kit.name}; it has {', '.join(t.name for t in kit.tables)}")
+
+
+def url_from_connection(connection: Any) -> str:
+    """A SQLAlchemy URL (password included: never print it) from an Airflow ``Connection``.
+
+    Duck-typed (``conn_type``, ``host``, ``port``, ``login``, ``password``, ``schema``, ``extra_dejson``),
+    so this library needs no Airflow: ``AIRFLOW_CONN_PAGILA_SOURCE=postgresql://user@host:5432/pagila``
+    gives ``postgresql+psycopg2://user@host:5432/pagila``; extras become URL query options (``host=/socket``).
+    """
+    kind = ENGINES.get(connection.conn_type or "")  # Airflow's postgres is postgresql
+    if kind is None:
+        raise PipelineError(
+            f"connection {getattr(connection, 'conn_id', '?')!r} is of type {connection.conn_type!r}; "
+            "give a postgresql:// (or mysql://) connection"
+        )
+    extra = {k: str(v) for k, v in (connection.extra_dejson or {}).items()}
+    url = URL.create(
+        kind.name,
+        username=connection.login or None,
+        password=connection.password or None,
+        host=connection.host or None,
+        port=connection.port or None,
+        database=connection.schema or None,
+        query=extra,
+    )
+    return with_driver(url).render_as_string(hide_password=False)
+
+
+def connection_uri(where: Where) -> str:
+    """An Airflow connection URI (``AIRFLOW_CONN_<ID>``) for a database: the inverse of :func:`url_from_connection`."""
+    url = resolve_target(where).url
+    scheme = url.get_backend_name()
+    return url.set(drivername=scheme).render_as_string(hide_password=False)
+
+
+# --- The steps -------------------------------------------------------------------------------------
+
+
+def deploy_warehouse(warehouse: Where, pipeline: str | Pipeline = "pagila") -> DeployStep:
+    """Deploy the bronze datakit and the silver and gold schemas into the warehouse; idempotent."""
+    spec = get_pipeline(pipeline)
+    started = time.perf_counter()
+    database = resolve_target(warehouse)
+    kit = spec.kit("bronze")
+    result = deploy_data_objects(kit, database)  # raises DeployError, one line, when the DDL is refused
+    contract_tables = [*spec.kit("silver").tables, *spec.kit("gold").tables]
+    engine = _engine(database, contract_tables, "warehouse")
+    try:
+        ensure_schemas(engine, {t.schema for t in contract_tables})
+    finally:
+        engine.dispose()
+    return DeployStep(time.perf_counter() - started, database.safe_url, list(result.created), list(result.existing))
+
+
+def tables_to_load(source: Where, pipeline: str | Pipeline = "pagila") -> list[str]:
+    """The bronze tables to load, each found in the source (which is read here, so a bad source fails here)."""
+    spec = get_pipeline(pipeline)
+    pairs = pair_datakit_tables(spec.kit("source"), spec.kit("bronze"))
+    database = resolve_target(source)
+    engine = _engine(database, [s for s, _ in pairs], "source")
+    try:
+        inspector = inspect(engine)
+        missing = [
+            s.fullname for s, _ in pairs if not inspector.has_table(s.name, schema=physical_schema(engine, s.schema))
+        ]
+    finally:
+        engine.dispose()
+    if missing:
+        raise PipelineError(
+            f"source {database.safe_url} lacks {len(missing)} of the {spec.source} tables ({', '.join(missing)}); "
+            "point it at a loaded source database",
+            step="tables",
+        )
+    return [target.name for _, target in pairs]
+
+
+def load_bronze_table(
+    source: Where, warehouse: Where, table: str, batch_id: str, pipeline: str | Pipeline = "pagila"
+) -> TableLoad:
+    """Load one source table into bronze as batch ``batch_id``: all or nothing; once per batch id."""
+    spec = get_pipeline(pipeline)
+    started = time.perf_counter()
+    target = _table(spec.kit("bronze"), table)
+    [(source_table, _)] = pair_datakit_tables(spec.kit("source"), spec.kit("bronze"), [table])
+    database = resolve_target(warehouse)
+    with BulkDataLoader(resolve_target(source), database) as loader:
+        engine = _engine(database, [target], "warehouse")
+        try:
+            with engine.connect() as conn:
+                held = conn.execute(
+                    select(func.count()).select_from(target).where(target.c.dk_batch_id == batch_id)
+                ).scalar_one()
+        finally:
+            engine.dispose()
+        if held:  # the batch committed whole before: loading it again would only move dk_loaded_at
+            return TableLoad(time.perf_counter() - started, table, batch_id, 0, 0, skipped=True)
+        result = loader.load(source_table, target, batch_id=batch_id)
+    return TableLoad(time.perf_counter() - started, table, batch_id, result.rows_read, result.rows_written)
+
+
+def _dbt(layer: str, select: str, warehouse: Where, spec: Pipeline) -> DbtStep:
+    started = time.perf_counter()
+    result = run_dbt(spec.project_path(), resolve_target(warehouse), ("build",), select=select)
+    return DbtStep(time.perf_counter() - started, layer, select, result.counts())
+
+
+def dbt_silver(warehouse: Where, pipeline: str | Pipeline = "pagila") -> DbtStep:
+    """Build silver from bronze with dbt (models, the snapshot, their tests); raises ``DbtError``."""
+    spec = get_pipeline(pipeline)
+    return _dbt("silver", spec.silver_select, warehouse, spec)
+
+
+def dbt_gold(warehouse: Where, pipeline: str | Pipeline = "pagila") -> DbtStep:
+    """Build gold (dimensions and facts) from silver with dbt; raises ``DbtError``."""
+    spec = get_pipeline(pipeline)
+    return _dbt("gold", spec.gold_select, warehouse, spec)
+
+
+def validate_warehouse(warehouse: Where, pipeline: str | Pipeline = "pagila") -> ValidateStep:
+    """Check bronze, silver and gold against their datakits; a :class:`PipelineError` on any drift."""
+    spec = get_pipeline(pipeline)
+    started = time.perf_counter()
+    database = resolve_target(warehouse)
+    checked: dict[str, int] = {}
+    problems: list[str] = []
+    for layer in LAYERS:
+        kit = spec.kit(layer)
+        report = validate_deployment(kit, database, report_extra_tables=False)
+        checked[kit.name] = len(report.checked)
+        problems += [f"{kit.name}: {drift}" for drift in report.drift]
+    if problems:
+        shown = "; ".join(problems[:3]) + (f"; and {len(problems) - 3} more" if len(problems) > 3 else "")
+        raise PipelineError(f"{database.safe_url} drifted from its datakits ({len(problems)}): {shown}", "validate")
+    return ValidateStep(time.perf_counter() - started, checked)
+
+
+def summarize_warehouse(
+    warehouse: Where, steps: Mapping[str, float] | None = None, pipeline: str | Pipeline = "pagila"
+) -> PipelineSummary:
+    """Rows per table of each layer in the warehouse (tables not built yet are left out), with ``steps``' seconds."""
+    spec = get_pipeline(pipeline)
+    started = time.perf_counter()
+    database = resolve_target(warehouse)
+    kits = {layer: spec.kit(layer) for layer in LAYERS}
+    engine = _engine(database, [t for kit in kits.values() for t in kit.tables], "warehouse")
+    rows: dict[str, dict[str, int]] = {}
+    try:
+        with engine.connect() as conn:
+            inspector = inspect(conn)
+            for layer, kit in kits.items():
+                counts = rows.setdefault(layer, {})
+                for table in kit.tables:
+                    if inspector.has_table(table.name, schema=physical_schema(engine, table.schema)):
+                        counts[table.name] = conn.execute(select(func.count()).select_from(table)).scalar_one()
+    finally:
+        engine.dispose()
+    return PipelineSummary(time.perf_counter() - started, rows, dict(steps or {}))
+
+
+# --- All the steps in order (the CLI; the DAG runs them as tasks) ---------------------------------
+
+
+def run_pipeline(
+    source: Where,
+    warehouse: Where,
+    batch_id: str,
+    *,
+    pipeline: str | Pipeline = "pagila",
+    workers: int = 4,
+    report: Callable[[str], None] | None = None,
+) -> PipelineSummary:
+    """Every step, in order, the loads ``workers`` at a time; ``report`` gets a line per step and per table.
+
+    A load that fails lets the others finish (each is its own batch), then raises its error.
+    """
+    spec = get_pipeline(pipeline)
+    say = report or (lambda line: None)
+    steps: dict[str, float] = {}
+    deployed = deploy_warehouse(warehouse, spec)
+    steps["deploy"] = deployed.seconds
+    say(f"deploy      {len(deployed.created)} created, {len(deployed.existing)} there  {deployed.seconds:6.2f}s")
+    started = time.perf_counter()
+    tables = tables_to_load(source, spec)
+    steps["tables"] = time.perf_counter() - started
+    say(f"tables      {len(tables)} to load from {resolve_target(source).safe_url}")
+    started = time.perf_counter()
+    errors: list[DatakitError] = []
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="datakits-pipeline") as pool:
+        futures = [pool.submit(load_bronze_table, source, warehouse, table, batch_id, spec) for table in tables]
+        for table, future in zip(tables, futures, strict=True):
+            try:
+                done = future.result()
+            except DatakitError as exc:
+                errors.append(exc)
+                say(f"load        {table:<16} FAILED: {exc}")
+                continue
+            what = "batch already loaded" if done.skipped else f"{done.rows_written:>9,} rows"
+            say(f"load        {table:<16} {what}  {done.seconds:6.2f}s")
+    steps["load"] = time.perf_counter() - started
+    if errors:
+        raise errors[0]
+    for name, build in (("dbt_silver", dbt_silver), ("dbt_gold", dbt_gold)):
+        built = build(warehouse, spec)
+        steps[name] = built.seconds
+        say(f"{name:<11} {built.describe()}  {built.seconds:6.2f}s")
+    validated = validate_warehouse(warehouse, spec)
+    steps["validate"] = validated.seconds
+    say(f"validate    {sum(validated.checked.values())} tables, no drift  {validated.seconds:6.2f}s")
+    return summarize_warehouse(warehouse, steps, spec)

