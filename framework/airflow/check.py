@@ -12,7 +12,6 @@ file fails, 2 when the folder or Airflow (the ``airflow`` extra) is missing.
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
 import json
 import os
@@ -26,9 +25,9 @@ from typing import Any
 
 from ..errors import DatakitError
 
-__all__ = ["DagFileCheck", "check_dag_file", "check_dags", "register", "run"]
+__all__ = ["DagFileCheck", "check_dag_file", "check_dags"]
 
-REPOSITORY_DAGS = Path(__file__).resolve().parent.parent / "dags"
+REPOSITORY_DAGS = Path(__file__).resolve().parents[2] / "dags"
 TIMEOUT = 120.0
 
 
@@ -133,32 +132,6 @@ def _child(path: str) -> dict[str, Any]:
     lines = [line for e in bag.import_errors.values() for line in str(e).splitlines() if line.strip()]
     error = " ".join(lines[-1].split()) if lines else None  # a traceback's last line: the exception
     return asdict(DagFileCheck(path, seconds, sorted(bag.dag_ids), touched, error))
-
-
-# --- The command ----------------------------------------------------------------------------------
-
-
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``dags check`` to the ``datakits`` subcommands."""
-    dags = sub.add_parser("dags", help="Airflow DAG files: check that they import cleanly")
-    actions = dags.add_subparsers(dest="dags_command", required=True)
-    check = actions.add_parser("check", help="Import every DAG file with databases refused; time each")
-    check.add_argument("folder", nargs="?", help="Folder of DAG files (default: ./dags, else the repository's)")
-    check.set_defaults(handler=run)
-
-
-def run(args: argparse.Namespace) -> int:
-    folder = Path(args.folder) if args.folder else (Path("dags") if Path("dags").is_dir() else REPOSITORY_DAGS)
-    results = check_dags(folder)
-    if not results:
-        raise DatakitError(f"no DAG files (*.py) in {folder}")
-    width = max(len(r.path) for r in results)
-    for r in results:
-        what = ", ".join(r.dags) if r.ok else r.problem()
-        print(f"{'ok' if r.ok else 'FAILED':<6}  {r.path:<{width}}  {r.seconds:6.2f}s  {what}")
-    failed = sum(1 for r in results if not r.ok)
-    print(f"{len(results)} DAG file(s), {failed} failed")
-    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -25,22 +25,22 @@ import sys
 import time
 from collections.abc import Sequence
 
-from ..airflow.check import register as register_dags
 from ..engines import ENGINES
 from ..engines.urls import safe_text
 from ..errors import DatakitError, DeployError
 from ..kits.bronze import add_derive_flag, derive_bronze
 from ..kits.deploy import cleanup_deployment, deploy_data_objects
 from ..kits.discovery import load_datakit
-from ..kits.reflect import add_arguments as add_reflect_arguments
 from ..kits.validate import validate_deployment
 from ..loading.generators import installed_generators, load_generator
 from ..signals import interrupt_on_sigterm
 from ..targets.named import SERVER_URL, TargetConfig, create_custom_target, list_targets
 from ..targets.resolve import keep_note, open_target, reap_report, target_config
 from . import dbt as dbt_command
+from .dags import register as register_dags
 from .load import add_load_arguments, run_load
 from .pipeline import register as register_pipeline
+from .reflect import add_arguments as add_reflect_arguments
 from .stack import register as register_stack
 
 

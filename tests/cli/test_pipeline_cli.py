@@ -15,7 +15,7 @@ SECRET = "pw-not-in-any-output-1414"
 
 def pipeline(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "framework.cli.main", "pipeline", "pagila", *args],
+        [sys.executable, "-m", "framework.cli", "pipeline", "pagila", *args],
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -26,7 +26,7 @@ from framework.targets.runs import lock_key, parse_name, run_id_of, sweep_server
 
 pytestmark = pytest.mark.slow
 OWN = ["postgres_process", "mysql_process"]
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module", params=OWN)
@@ -53,7 +53,7 @@ def _reap_cli(server: Server) -> subprocess.CompletedProcess[str]:
         else ("DATAKITS_MYSQL_URL", "mysql_local")
     )
     env = {**os.environ, variable: server.admin_url.render_as_string(hide_password=False), "DATAKITS_REAP_GRACE": "0"}
-    command = [sys.executable, "-m", "framework.cli.main", "reap", "--target", target]
+    command = [sys.executable, "-m", "framework.cli", "reap", "--target", target]
     return subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
 
 

@@ -46,7 +46,7 @@ from framework import (
 from framework.targets.process import process_database
 from framework.targets.runs import lock_key, run_id_of
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BRONZE_PAGILA = str(ROOT / "datakits" / "pagila_bronze")  # the README's /path/to/bronze-pagila
 SOURCE_PAGILA = str(ROOT / "datakits" / "pagila_source")
 TARGETS = ["sqlite_memory", "postgres_local", "postgres_embedded", "mysql_local", "postgres_container"]
@@ -217,7 +217,7 @@ def test_pipeline_flow_needs_a_deploy_first() -> None:
 
 
 def _datakits(*args: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "framework.cli.main", *args]
+    command = [sys.executable, "-m", "framework.cli", *args]
     return subprocess.run(command, capture_output=True, text=True, timeout=120)
 
 

@@ -26,7 +26,7 @@ from framework import Database, DbtError, DbtResult, deploy_data_objects, load_d
 from framework.cli.main import main
 from framework.loading.loader import BulkDataLoader, load_datakit_tables
 
-PROJECT = Path(__file__).resolve().parents[1] / "dbt" / "pagila_warehouse"
+PROJECT = Path(__file__).resolve().parents[2] / "dbt" / "pagila_warehouse"
 TARGETS = ["postgres_embedded", "postgres_local"]
 SILVER_TABLES = [t.name for t in load_datakit("pagila_silver").tables]
 

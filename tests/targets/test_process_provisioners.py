@@ -23,7 +23,7 @@ from framework.targets.provisioning import process, start_server
 
 pytestmark = pytest.mark.slow
 TARGETS = ["postgres_process", "mysql_process"]
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 CHILD = textwrap.dedent(
     """

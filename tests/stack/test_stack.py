@@ -29,7 +29,7 @@ PORTS = {
     "DATAKITS_STACK_MARIADB_PORT": 23306,
     "DATAKITS_STACK_AIRFLOW_PORT": 28080,
 }
-CLI = [sys.executable, "-m", "framework.cli.main", "stack"]
+CLI = [sys.executable, "-m", "framework.cli", "stack"]
 DAG = "pagila_pipeline"
 BATCH = "stack-batch-1"
 # gold tables with one row per row of a source table (whichever Pagila the stack holds: dump or generated)

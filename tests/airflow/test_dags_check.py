@@ -7,12 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-REPOSITORY = Path(__file__).resolve().parent.parent
+REPOSITORY = Path(__file__).resolve().parents[2]
 
 
 def dags_check(*args: str, cwd: Path = REPOSITORY) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "framework.cli.main", "dags", "check", *args],
+        [sys.executable, "-m", "framework.cli", "dags", "check", *args],
         capture_output=True,
         text=True,
         timeout=300,

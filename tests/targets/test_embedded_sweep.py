@@ -15,7 +15,7 @@ from framework.targets.named import get_target_config
 from framework.targets.provisioning import embedded, start_server
 
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CHILD = textwrap.dedent(
     """
     import sys, time

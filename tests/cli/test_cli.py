@@ -15,7 +15,7 @@ SECRET = "s3cr3t-never-shown"
 
 def datakits(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "framework.cli.main", *args], capture_output=True, text=True, timeout=120, cwd=cwd
+        [sys.executable, "-m", "framework.cli", *args], capture_output=True, text=True, timeout=120, cwd=cwd
     )
 
 
@@ -175,7 +175,7 @@ def test_unknown_target() -> None:
 def test_container_without_docker_names_the_alternatives(tmp_path: Path) -> None:
     env = {**os.environ, "DOCKER_HOST": f"unix://{tmp_path / 'no-docker.sock'}"}  # an engine that is not there
     result = subprocess.run(
-        [sys.executable, "-m", "framework.cli.main", "deploy", "pagila_bronze", "--target", "postgres_container"],
+        [sys.executable, "-m", "framework.cli", "deploy", "pagila_bronze", "--target", "postgres_container"],
         capture_output=True,
         text=True,
         timeout=120,

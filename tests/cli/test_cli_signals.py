@@ -15,7 +15,7 @@ import pytest
 from framework import get_target_config, start_server
 from framework.targets.provisioning import process
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(
@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
     ids=["ctrl-c-process", "sigterm-local"],
 )
 def test_an_interrupted_generate_ends_in_order(target: str, sig: signal.Signals) -> None:
-    command = [sys.executable, "-m", "framework.cli.main", "generate", "pagila", "--scale", "5", "--target", target]
+    command = [sys.executable, "-m", "framework.cli", "generate", "pagila", "--scale", "5", "--target", target]
     with subprocess.Popen(
         command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
     ) as proc:

@@ -22,7 +22,7 @@ def test_installed_name_and_module_name_find_the_same_kit() -> None:
 
 
 def test_a_path_imports_as_its_package_so_nothing_is_defined_twice() -> None:
-    folder = Path(__file__).resolve().parent.parent / "datakits" / "pagila_source"
+    folder = Path(__file__).resolve().parents[2] / "datakits" / "pagila_source"
     assert load_datakit(folder).classes == load_datakit("pagila_source").classes
 
 

@@ -22,7 +22,7 @@ from framework.targets.named import get_target_config
 from framework.targets.provisioning import container, start_server
 
 TARGETS = ["postgres_container", "mysql_container"]
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _no_engine() -> str | None:
