@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import text
 
 from framework.engines.connect import make_engine
+from framework.engines.mysql import process as mysql_process
 from framework.errors import TargetError
 from framework.targets.provisioning import process
 
@@ -75,10 +76,10 @@ def test_the_server_has_a_tmpdir_of_its_own(servers) -> None:
 
 @pytest.mark.slow
 def test_a_failed_install_shows_the_real_error_line(tmp_path: Path) -> None:
-    found = process._mysql_binaries()
+    found = mysql_process.binaries()
     if found is None or found[1] is None:
         pytest.skip("mariadb-install-db is not on this machine")
-    recipe = process._mysql(tmp_path, *found)
+    recipe = mysql_process.recipe(tmp_path, *found)
     broken = dataclasses.replace(recipe, init=[*recipe.init, "--no-such-option"])  # passed on to mariadbd
     with pytest.raises(TargetError) as caught:
         process._initialize(broken, tmp_path, "mysql_process")

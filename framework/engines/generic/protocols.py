@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy import Column, Table
 from sqlalchemy.engine import URL, Connection, Dialect, Engine
 
+from .process import ProcessRecipe
 from .writer import Lineage, Writer
 
 
@@ -74,6 +76,10 @@ class EngineKind(Protocol):
 
     def url_server(self, url: URL, label: str, on_stop: Callable[[], None] | None) -> Server:
         """The server a URL names (its database is the admin database); ValueError where URLs name databases."""
+
+    def process_recipe(self, target: str) -> Callable[[Path], ProcessRecipe]:
+        """How to run a throwaway server of this engine from the machine's binaries (``*_process`` targets):
+        a recipe per data folder; ProvisionerUnavailable naming what to install, TargetError where there is none."""
 
     def container(self, image: str) -> Any:
         """A testcontainers container of ``image``, not started (the ``containers`` extra)."""

@@ -13,6 +13,9 @@ from sqlalchemy.engine import URL, Connection, Dialect, Engine
 from sqlalchemy.schema import CreateSchema
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from ..generic.process import ProcessRecipe
     from ..generic.protocols import EngineKind, Server
     from ..generic.writer import Lineage, Writer
 
@@ -90,6 +93,11 @@ class MySQL:
         from .server import MysqlServer
 
         return MysqlServer(url, kind=self, label=label, on_stop=on_stop)
+
+    def process_recipe(self, target: str) -> Callable[[Path], ProcessRecipe]:
+        from .process import recipe_maker
+
+        return recipe_maker(target)
 
     def container(self, image: str) -> Any:
         from ..generic.containers import testcontainers_module

@@ -11,6 +11,9 @@ from sqlalchemy.engine import URL, Connection, Dialect, Engine
 from sqlalchemy.schema import CreateSchema
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from ..generic.process import ProcessRecipe
     from ..generic.protocols import EngineKind, Server
     from ..generic.writer import Lineage, Writer
 
@@ -58,6 +61,11 @@ class PostgreSQL:
         from .server import PostgresServer
 
         return PostgresServer(url, kind=self, label=label, on_stop=on_stop)
+
+    def process_recipe(self, target: str) -> Callable[[Path], ProcessRecipe]:
+        from .process import recipe_maker
+
+        return recipe_maker(target)
 
     def container(self, image: str) -> Any:
         from ..generic.containers import testcontainers_module

@@ -27,6 +27,7 @@ from ..generic.identifiers import quote_identifier
 from .memory import is_memory_sqlite, keep_memory_alive
 
 if TYPE_CHECKING:
+    from ..generic.process import ProcessRecipe
     from ..generic.protocols import EngineKind, Server
     from ..generic.writer import Lineage, Writer
 
@@ -112,6 +113,9 @@ class SQLite:
 
     def url_server(self, url: URL, label: str, on_stop: Callable[[], None] | None) -> Server:
         raise ValueError(f"{label}: a SQLite URL is a database, not a server")
+
+    def process_recipe(self, target: str) -> Callable[[Path], ProcessRecipe]:
+        raise TargetError(f"{target}: the process provisioner runs PostgreSQL or MySQL only", target)
 
     def container(self, image: str) -> Any:
         raise ValueError("SQLite runs in this process: there is no SQLite container")

@@ -20,11 +20,8 @@ system user (else ``nobody``) and MariaDB with ``--user=root``, which it allows.
 from __future__ import annotations
 
 import atexit
-import contextlib
 import ctypes
 import os
-import pwd
-import re
 import shutil
 import signal
 import socket
@@ -33,8 +30,6 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 from sqlalchemy.engine import URL
@@ -42,7 +37,8 @@ from sqlalchemy.pool import NullPool
 
 from ...engines import Server, engine_kind, server_for_url
 from ...engines.connect import check_connection, make_engine
-from ...errors import ProvisionerUnavailable, TargetError, TargetUnreachable
+from ...engines.generic.process import ProcessRecipe
+from ...errors import TargetError, TargetUnreachable
 from ..named import TargetConfig
 from . import require
 
@@ -55,17 +51,6 @@ STOP_TIMEOUT = 15.0
 INIT_TIMEOUT = 120.0
 _ORPHAN_GRACE = 600.0  # a folder without an owner file younger than this is still being set up
 _PR_SET_PDEATHSIG = 1
-_SEARCH_DIRS = ("/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin")
-
-
-@dataclass(frozen=True)
-class _Recipe:
-    init: list[str]  # prepares the data folder
-    serve: Callable[[int], list[str]]  # the server's command line for a port
-    url: Callable[[int], URL]
-    stop_signal: int  # fast shutdown
-    death_signal: int  # sent by the kernel when our process dies
-    run_as: tuple[int, int] | None  # (uid, gid) to drop to, or None
 
 
 def start(config: TargetConfig) -> Server:
@@ -87,119 +72,11 @@ def start(config: TargetConfig) -> Server:
     return server_for_url(url, label=config.name, stop=running.stop)
 
 
-def _recipe_maker(config: TargetConfig) -> Callable[[Path], _Recipe]:
-    """How to run the target's engine from this machine's binaries, or why it cannot."""
+def _recipe_maker(config: TargetConfig) -> Callable[[Path], ProcessRecipe]:
+    """How to run the target's engine from this machine's binaries (its engine package knows), or why it cannot."""
     kind = engine_kind(config.engine)
     require(kind.driver_module, kind.extra, config.name)
-    if config.engine == "postgresql":
-        bindir = _postgres_bindir()
-        if bindir is not None:
-            return lambda folder: _postgres(folder, bindir)
-        missing = "PostgreSQL server binaries (initdb, postgres); install them, e.g. Debian's postgresql"
-        instead = "postgres_embedded"
-    elif config.engine == "mysql":
-        found = _mysql_binaries()
-        if found is not None:
-            return lambda folder: _mysql(folder, *found)
-        missing = (
-            "MariaDB or MySQL server binaries (mariadbd and mariadb-install-db, or mysqld); "
-            "install them, e.g. Debian's mariadb-server"
-        )
-        instead = "mysql_container"
-    else:
-        raise TargetError(f"{config.name}: the process provisioner runs PostgreSQL or MySQL only", config.name)
-    raise ProvisionerUnavailable(f"{config.name} needs {missing} package, or use {instead}", config.name)
-
-
-# --- engines -------------------------------------------------------------------------------
-
-
-def _postgres_bindir() -> Path | None:
-    """The folder holding initdb and postgres: the ones on PATH, else the newest Debian version."""
-    candidates = []
-    if found := shutil.which("initdb"):
-        candidates.append(Path(os.path.realpath(found)).parent)
-    versions = [p for p in Path("/usr/lib/postgresql").glob("*/bin") if re.fullmatch(r"[\d.]+", p.parent.name)]
-    candidates += sorted(versions, key=lambda p: [int(x) for x in p.parent.name.split(".")], reverse=True)
-    return next((d for d in candidates if (d / "initdb").is_file() and (d / "postgres").is_file()), None)
-
-
-def _postgres(folder: Path, bindir: Path) -> _Recipe:
-    data = str(folder / "data")
-    settings = ["listen_addresses=127.0.0.1", "fsync=off", "synchronous_commit=off", "full_page_writes=off"]
-    return _Recipe(
-        init=[str(bindir / "initdb"), "-D", data, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"],
-        serve=lambda port: [
-            *(str(bindir / "postgres"), "-D", data, "-p", str(port), "-k", str(folder)),
-            *(arg for setting in settings for arg in ("-c", setting)),
-        ],
-        url=lambda port: URL.create(
-            "postgresql+psycopg2", username="postgres", host="127.0.0.1", port=port, database="postgres"
-        ),
-        stop_signal=signal.SIGINT,
-        death_signal=signal.SIGQUIT,  # immediate shutdown
-        run_as=_unprivileged() if os.geteuid() == 0 else None,
-    )
-
-
-def _unprivileged() -> tuple[int, int]:
-    for name in ("postgres", "nobody"):
-        with contextlib.suppress(KeyError):
-            entry = pwd.getpwnam(name)
-            return entry.pw_uid, entry.pw_gid
-    raise TargetError("running as root, and neither a 'postgres' nor a 'nobody' user exists to run PostgreSQL")
-
-
-def _find(*names: str) -> str | None:
-    for name in names:
-        if found := shutil.which(name) or shutil.which(name, path=os.pathsep.join(_SEARCH_DIRS)):
-            return found
-    return None
-
-
-def _mysql_binaries() -> tuple[str, str | None] | None:
-    """(server, install-db script) for MariaDB; (server, None) for MySQL, which initializes itself."""
-    server = _find("mariadbd", "mysqld")
-    if server is None:
-        return None
-    if _is_mariadb(server):
-        install_db = _find("mariadb-install-db", "mysql_install_db")
-        return (server, install_db) if install_db else None
-    return server, None
-
-
-@cache
-def _is_mariadb(server: str) -> bool:
-    try:
-        out = subprocess.run([server, "--version"], capture_output=True, text=True, timeout=30).stdout
-    except (OSError, subprocess.SubprocessError):
-        return True
-    return "mariadb" in out.lower()
-
-
-def _mysql(folder: Path, server: str, install_db: str | None) -> _Recipe:
-    data = f"--datadir={folder / 'data'}"
-    (folder / "tmp").mkdir(exist_ok=True)  # a /tmp of its own: servers started at once collide in a shared one
-    tmpdir = f"--tmpdir={folder / 'tmp'}"
-    as_root = ["--user=root"] if os.geteuid() == 0 else []
-    if install_db is not None:
-        init = [install_db, "--no-defaults", data, tmpdir, "--auth-root-authentication-method=normal"]
-        init += ["--skip-test-db", "--skip-name-resolve", *as_root]
-    else:  # MySQL: root@localhost with an empty password
-        init = [server, "--no-defaults", "--initialize-insecure", data, tmpdir, *as_root]
-    return _Recipe(
-        init=init,
-        serve=lambda port: [
-            *(server, "--no-defaults", data, tmpdir, f"--port={port}", "--bind-address=127.0.0.1"),
-            *(f"--socket={folder / 'mysqld.sock'}", f"--pid-file={folder / 'mysqld.pid'}"),
-            *("--skip-log-bin", "--innodb-flush-log-at-trx-commit=0", *as_root),
-            *([] if install_db is not None else ["--mysqlx=OFF"]),  # MySQL's X port would collide
-        ],
-        url=lambda port: URL.create("mysql+pymysql", username="root", host="127.0.0.1", port=port, database="mysql"),
-        stop_signal=signal.SIGTERM,
-        death_signal=signal.SIGTERM,
-        run_as=None,
-    )
+    return kind.process_recipe(config.name)
 
 
 # --- running ---------------------------------------------------------------------------------
@@ -256,13 +133,13 @@ def _preexec(death_signal: int) -> Callable[[], None] | None:
     return set_death_signal
 
 
-def _as(recipe: _Recipe) -> dict[str, object]:
+def _as(recipe: ProcessRecipe) -> dict[str, object]:
     if recipe.run_as is None:
         return {}
     return {"user": recipe.run_as[0], "group": recipe.run_as[1], "extra_groups": []}
 
 
-def _initialize(recipe: _Recipe, folder: Path, name: str) -> None:
+def _initialize(recipe: ProcessRecipe, folder: Path, name: str) -> None:
     try:
         done = subprocess.run(
             recipe.init,
@@ -282,7 +159,7 @@ def _initialize(recipe: _Recipe, folder: Path, name: str) -> None:
         raise TargetError(f"{name}: {Path(recipe.init[0]).name} failed ({done.returncode}): {tail}", name)
 
 
-def _launch(recipe: _Recipe, running: _Running, name: str) -> URL:
+def _launch(recipe: ProcessRecipe, running: _Running, name: str) -> URL:
     """Start the server on a free port (another if that one got taken) and wait until it answers."""
     log_path = running.folder / LOG_FILE
     for _attempt in range(3):
