@@ -19,13 +19,16 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Callable, Iterator
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Column, Table
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
+from ..engines.generic.dberrors import driver_message
 from ..errors import LoadError
 from ..kits.deploy import deploy_data_objects
 from ..kits.discovery import Datakit
@@ -55,9 +58,16 @@ def _boolean(text: str) -> bool:
 
 def _converter(column: Column[Any]) -> Callable[[str], Any]:
     """text -> the column's Python value; a ValueError (its text says why) when the text does not fit."""
-    try:
-        kind = column.type.python_type
-    except NotImplementedError:
+    kind: type | None = None
+    for type_ in (column.type, getattr(column.type, "impl_instance", None)):  # a TypeDecorator: its impl's
+        try:
+            kind = type_.python_type if type_ is not None else None
+        except NotImplementedError:
+            continue
+        if kind is not None and kind is not object:  # a TypeDecorator that does not say: ask its impl
+            break
+        kind = None
+    if kind is None:
         return str
     length = getattr(column.type, "length", None)
 
@@ -81,7 +91,7 @@ def _converter(column: Column[Any]) -> Callable[[str], Any]:
         int: number(int, "an integer"),
         float: number(float, "a number"),
         Decimal: number(Decimal, "a decimal number"),
-        datetime: number(datetime.fromisoformat, "a timestamp (2024-05-01 12:00:00)"),
+        datetime: number(_timestamp(column), "a timestamp (2024-05-01 12:00:00)"),
         date: number(date.fromisoformat, "a date (2024-05-01)"),
         time: number(time.fromisoformat, "a time (12:00:00)"),
         bytes: number(bytes.fromhex, "hexadecimal bytes"),
@@ -92,6 +102,17 @@ def _converter(column: Column[Any]) -> Callable[[str], Any]:
         if issubclass(kind, base) and not (base is int and kind is bool):
             return convert
     return str
+
+
+def _timestamp(column: Column[Any]) -> Callable[[str], datetime]:
+    """ISO text -> datetime; in a column that holds time zones, a time without one is UTC."""
+    aware = bool(getattr(column.type, "timezone", False)) or type(column.type).__name__ == "UTCDateTime"
+
+    def convert(value: str) -> datetime:
+        parsed = datetime.fromisoformat(value)
+        return parsed.replace(tzinfo=UTC) if aware and parsed.tzinfo is None else parsed
+
+    return convert
 
 
 def _file(folder: Path, table: Table, kit: Datakit) -> Path:
@@ -184,16 +205,26 @@ def stage_folder(folder: str | Path, kit: Datakit, database: DatabaseTarget) -> 
     deploy_data_objects(kit, target)
     engine = target.engine(kit.schemas)
     try:
-        with engine.begin() as conn:
-            for table in kit.tables:
-                chunk: list[dict[str, Any]] = []
-                for row in read_table_file(_file(Path(folder), table, kit), table):
-                    chunk.append(row)
-                    if len(chunk) >= CHUNK:
-                        conn.execute(table.insert(), chunk)
-                        chunk = []
-                if chunk:
-                    conn.execute(table.insert(), chunk)
+        _write(engine, Path(folder), kit)
+    except SQLAlchemyError as exc:
+        raise LoadError(
+            f"{folder}: {target.safe_url} refused the files' rows: {driver_message(exc, first_line=True)} "
+            "(nothing was loaded)"
+        ) from None
     finally:
         engine.dispose()
     return counts
+
+
+def _write(engine: Engine, folder: Path, kit: Datakit) -> None:
+    """Every file's rows in one transaction, a chunk at a time."""
+    with engine.begin() as conn:
+        for table in kit.tables:
+            chunk: list[dict[str, Any]] = []
+            for row in read_table_file(_file(folder, table, kit), table):
+                chunk.append(row)
+                if len(chunk) >= CHUNK:
+                    conn.execute(table.insert(), chunk)
+                    chunk = []
+            if chunk:
+                conn.execute(table.insert(), chunk)
