@@ -95,7 +95,7 @@ class Order(SQLModel, table=True):
 SOURCE_FACTORIES = '''\
 """factory_boy factories of the source tables, for tests (the datakit_factories fixture binds them)."""
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import factory
@@ -120,7 +120,7 @@ class OrderFactory(SQLAlchemyModelFactory):
     id = factory.Sequence(lambda n: 1000 + n)
     customer_id = factory.LazyAttribute(lambda o: CustomerFactory().id)
     amount = Decimal("10.00")
-    ordered_at = datetime(2024, 1, 2, 12, 0)
+    ordered_at = datetime(2024, 1, 2, 12, 0, tzinfo=UTC)
 '''
 
 MARTS_INIT = '''\
