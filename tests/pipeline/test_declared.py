@@ -30,7 +30,7 @@ from framework import (
     stage_folder,
 )
 from framework.cli.init import init_project
-from pytest_datakits.airflow import AirflowRunner
+from pytest_datakits.airflow import AirflowRunner, airflow_warnings
 
 EXPECTED = {"bronze": {"customers": 3, "orders": 4}, "marts": {"customer_orders": 3}}
 
@@ -102,9 +102,14 @@ def test_the_cli_run_pipeline_and_the_dag_agree(
     assert run_pipeline(source, warehouse, "b1", pipeline=spec).rows == EXPECTED
     assert state(warehouse) == before
 
-    # 3. the DAG of the factory, under datakit_airflow, into a warehouse of its own
-    dag = pipeline_dag(spec)
-    assert [t.task_id for t in dag.tasks] == ["deploy", "tables", "load", "marts", "validate", "summary"]
+    # 3. the DAG of the factory (dags/shop_pipeline.py: pipeline_dag("shop")), under datakit_airflow
+    assert [t.task_id for t in pipeline_dag(spec).tasks] == ["deploy", "tables", "load", "marts", "validate", "summary"]
+    from airflow.dag_processing.dagbag import DagBag  # as the scheduler parses it: the project's own DAG file
+
+    with airflow_warnings():
+        bag = DagBag(dag_folder=str(project / "dags"), safe_mode=False)
+    assert not bag.import_errors and set(bag.dags) == {"shop_pipeline"}
+    dag = bag.dags["shop_pipeline"]
     connections = {"shop_source": source, "shop_warehouse": dag_warehouse}
     first = datakit_airflow.run_dag(dag, conf={"batch_id": "b1"}, connections=connections)
     assert first.xcoms["summary"]["rows"] == EXPECTED
