@@ -6,8 +6,8 @@ The wings, by stage of the flow (arrows point down only; see ``pyproject.toml``'
 contracts)::
 
     cli/        the ``datakits`` command
-    airflow/    dag.test() for tests, the DAG check
-    pipeline/   the medallion steps, their results, the original flow API
+    airflow/    dag.test() for tests, the DAG check, the DAG factory of declared pipelines
+    pipeline/   the medallion steps, declared pipelines, their results, the original flow API
     dbt/        running dbt, the YAML generated from datakits     loading/   source -> bronze
     kits/       what a datakit is and does: discovery, deploy, validate, reflect, bronze, workspace
     targets/    where: named targets, the one resolver, runs, provisioning, sharing a run
@@ -17,6 +17,7 @@ contracts)::
 """
 
 from .airflow.dagtest import AirflowHome, DagRunResult
+from .airflow.factory import pipeline_dag
 from .dbt.runner import DbtNode, DbtResult, run_dbt
 
 # plumbing the plugin reads to check its options and wire its fixtures: importable, not in __all__
@@ -54,7 +55,9 @@ from .kits.validate import Drift, ValidationResult, validate_deployment
 from .kits.workspace import ISOLATIONS as ISOLATIONS
 from .kits.workspace import Prepare as Prepare
 from .kits.workspace import ProvisionedTarget, TestDatabase, Workspace
+from .loading.files import stage_folder
 from .loading.loader import BulkDataLoader, LoadResult, load_datakit_tables
+from .pipeline.declared import declared_pipelines
 from .pipeline.flow import create_engine_for_target, validate_pipeline_flow
 from .pipeline.steps import (
     DbtStep,
@@ -66,6 +69,7 @@ from .pipeline.steps import (
     connection_uri,
     dbt_gold,
     dbt_silver,
+    dbt_step,
     deploy_warehouse,
     get_pipeline,
     load_bronze_table,
@@ -146,6 +150,8 @@ __all__ = [
     "create_engine_for_target",
     "dbt_gold",
     "dbt_silver",
+    "dbt_step",
+    "declared_pipelines",
     "deploy_data_objects",
     "deploy_warehouse",
     "derive_bronze",
@@ -164,11 +170,13 @@ __all__ = [
     "load_datakit_tables",
     "make_engine",
     "open_target",
+    "pipeline_dag",
     "reap",
     "reap_server",
     "run_dbt",
     "run_pipeline",
     "safe_url",
+    "stage_folder",
     "start_server",
     "summarize_warehouse",
     "tables_to_load",

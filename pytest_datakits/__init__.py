@@ -6,9 +6,13 @@ The types its fixtures return, for annotations::
     def test_y(datakit_dbt: DatakitDbt) -> None: ...
 """
 
-from framework import ProvisionedTarget
+from .shadowing import check_shadowing
 
-from .dbt import DatakitDbt
-from .factories import DatakitFactories, current_session, use_session
+check_shadowing()  # a user's own `framework` or `datakits` first on sys.path: one line, before the import fails
+
+from framework import ProvisionedTarget  # noqa: E402 (after the check, which must run first)
+
+from .dbt import DatakitDbt  # noqa: E402
+from .factories import DatakitFactories, current_session, use_session  # noqa: E402
 
 __all__ = ["DatakitDbt", "DatakitFactories", "ProvisionedTarget", "current_session", "use_session"]

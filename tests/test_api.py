@@ -8,6 +8,10 @@ import framework
 from framework import TargetConfig, UnknownTarget, create_custom_target, get_target_config, list_targets
 
 PUBLIC = {
+    "declared_pipelines",
+    "dbt_step",
+    "pipeline_dag",
+    "stage_folder",
     "AirflowHome",
     "DagRunFailed",
     "DagRunResult",

@@ -1,6 +1,6 @@
 """``datakits dags check``: every DAG file imports, defines a DAG and touches no database while it is parsed.
 
-    datakits dags check [FOLDER]        # default: ./dags, else the repository's dags/
+    datakits dags check [FOLDER]        # default: the DAG folder pyproject.toml declares, else ./dags
 
 Each file is parsed by Airflow's ``DagBag`` in a child process of its own (Airflow imported first, so
 the figure is the file's own cost), with an empty ``AIRFLOW_HOME``, and with every way to a database
@@ -27,7 +27,6 @@ from ..errors import DatakitError
 
 __all__ = ["DagFileCheck", "check_dag_file", "check_dags"]
 
-REPOSITORY_DAGS = Path(__file__).resolve().parents[2] / "dags"
 TIMEOUT = 120.0
 
 

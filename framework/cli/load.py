@@ -3,10 +3,13 @@
     datakits load --source URL --datakit pagila_source --target T [--tables ...] [--batch-id ...] [--workers N]
                   [--atomic]
     datakits load --source URL --datakit ./kits/shop_source --target T     # bronze derived: br__shop__public
+    datakits load --source ./landing --datakit ./kits/shop_source --target T   # a folder of <table>.csv files
 
 A progress line per table on stderr (rows, rows/s), the summary table on stdout. A named target is
 a disposable database: the bronze datakit is deployed into it first. A URL target must have the
 bronze tables already, or be given ``--deploy``. Exit status 1 when a table failed to load.
+A folder source is read with the source datakit's types and staged, whole or not at all, in a database
+beside the target (``framework.loading.files``); a file that does not fit is one line, nothing loaded.
 """
 
 from __future__ import annotations
@@ -20,16 +23,20 @@ from ..errors import DatakitError, DatakitNotFound
 from ..kits.bronze import add_derive_flag, derive_bronze
 from ..kits.deploy import deploy_data_objects
 from ..kits.discovery import Datakit, load_datakit
+from ..loading.files import is_file_source
 from ..loading.loader import DEFAULT_BATCH_SIZE, load_datakit_tables, new_batch_id
 from ..progress import ProgressBoard, format_summary
+from ..results import LoadResult
 from ..targets.named import TargetConfig
 from ..targets.resolve import keep_note, open_target, target_config
+from ..targets.runs import Database
+from .sources import Source, databases, fill_source
 
 __all__ = ["add_load_arguments", "run_load"]
 
 
 def add_load_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--source", required=True, help="Source database URL")
+    parser.add_argument("--source", required=True, help="Source database URL, or a folder of <table>.csv files")
     parser.add_argument("--datakit", required=True, help="Source datakit: path, installed name or module")
     parser.add_argument(
         "--target-datakit",
@@ -83,32 +90,52 @@ def run_load(args: argparse.Namespace, config: TargetConfig) -> int:
         raise DatakitError("--workers and --batch-size must be at least 1")
     source_kit = load_datakit(args.datakit)
     target_kit = _bronze_datakit(args, source_kit)
+    batch_id = args.batch_id or new_batch_id()
+    if is_file_source(args.source):  # files: staged in a database beside the target, then loaded from there
+        files = Source(folder=Path(args.source).resolve())
+        with databases(config, files, args.keep, "main") as (database, staged):
+            assert staged is not None
+            fill_source(files, staged, source_kit, generator=None, name=f"datakit {source_kit.name}")
+            results = _load(args, config, database, staged, source_kit, target_kit, batch_id)
+        return 0 if all(r.success for r in results) else 1
     source = target_config(args.source)
     if source.disposable:
         raise DatakitError(
             f"--source {args.source if '://' not in args.source else source.safe_url} is not a "
-            "database: give the source database's URL (a URL without a database is a server)"
+            "database: give the source database's URL, or a folder of CSV files (a URL without a database is a server)"
         )
     _check_source(source)
-    batch_id = args.batch_id or new_batch_id()
     with open_target(config, keep=args.keep) as database:
-        where = f"{config.name} ({database.safe_url})" if config.disposable else database.safe_url
-        if config.disposable or args.deploy:
-            deploy_data_objects(target_kit, database)
-        print(f"loading {source_kit.name} -> {target_kit.name}, batch {batch_id}: {source.safe_url} -> {where}")
-        results = load_datakit_tables(
-            source_kit,
-            target_kit,
-            args.tables,
-            source=source,
-            target=database,
-            workers=args.workers,
-            batch_id=batch_id,
-            batch_size=args.batch_size,
-            progress=ProgressBoard(),
-            atomic=args.atomic,
-        )
-        print(format_summary(results))
-        if args.keep and config.disposable:
-            print(keep_note(config, database))
+        results = _load(args, config, database, source, source_kit, target_kit, batch_id)
     return 0 if all(r.success for r in results) else 1
+
+
+def _load(
+    args: argparse.Namespace,
+    config: TargetConfig,
+    database: Database,
+    source: TargetConfig | Database,
+    source_kit: Datakit,
+    target_kit: Datakit,
+    batch_id: str,
+) -> list[LoadResult]:
+    where = f"{config.name} ({database.safe_url})" if config.disposable else database.safe_url
+    if config.disposable or args.deploy:
+        deploy_data_objects(target_kit, database)
+    print(f"loading {source_kit.name} -> {target_kit.name}, batch {batch_id}: {source.safe_url} -> {where}")
+    results = load_datakit_tables(
+        source_kit,
+        target_kit,
+        args.tables,
+        source=source,
+        target=database,
+        workers=args.workers,
+        batch_id=batch_id,
+        batch_size=args.batch_size,
+        progress=ProgressBoard(),
+        atomic=args.atomic,
+    )
+    print(format_summary(results))
+    if args.keep and config.disposable:
+        print(keep_note(config, database))
+    return results

@@ -6,7 +6,9 @@
     datakits reap --target T
     datakits load --source URL --datakit NAME --target T [--tables ...] [--batch-id ...] [--workers N]
     datakits generate pagila --scale S --target T [--seed N] [--keep]
-    datakits pipeline pagila --source URL|generate[:SCALE] --target T [--batch-id B] [--workers N]
+    datakits pipeline NAME --source URL|generate[:SCALE]|FOLDER --target T [--batch-id B] [--workers N]
+    datakits pipelines                        the declared pipelines (pyproject.toml, entry points)
+    datakits init PATH [--name NAME]          a new platform project that passes its own tests
     datakits stack up|trigger|status|down     the local compose stack (framework.cli.stack)
     datakits dags check [FOLDER]
     datakits dbt sources|contracts|build ...   (framework.cli.dbt)
@@ -38,6 +40,7 @@ from ..targets.named import SERVER_URL, TargetConfig, create_custom_target, list
 from ..targets.resolve import keep_note, open_target, reap_report, target_config
 from . import dbt as dbt_command
 from .dags import register as register_dags
+from .init import register as register_init
 from .load import add_load_arguments, run_load
 from .pipeline import register as register_pipeline
 from .reflect import add_arguments as add_reflect_arguments
@@ -101,6 +104,7 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("--keep", action="store_true", help="Keep a disposable database and print its URL")
     _add_target_flags(generate)
     register_pipeline(sub)
+    register_init(sub)
     register_stack(sub)
     register_dags(sub)
     dbt_command.add_arguments(

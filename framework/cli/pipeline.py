@@ -1,127 +1,84 @@
-"""``datakits pipeline``: the whole medallion pipeline without Airflow, with progress and a summary.
+"""``datakits pipeline`` and ``datakits pipelines``: any declared pipeline without Airflow, with progress and a summary.
 
-    datakits pipeline pagila --source URL|generate[:SCALE] --target T [--batch-id B] [--workers N] [--project PATH]
+    datakits pipelines                                  # what is declared: name, datakits, dbt project, where
+    datakits pipeline NAME --source URL|generate[:SCALE]|FOLDER --target T [--batch-id B] [--workers N] [--project PATH]
 
 The same steps the DAG runs (:mod:`framework.pipeline.steps`), in order: a progress line per step and per
-table on stderr, the summary table (rows per table in bronze, silver and gold; seconds per step) on
-stdout. A named target is disposable: the warehouse is a database of this run's own, dropped at the
-end (``--keep`` keeps it); ``--source generate`` first fills a source database on the same server
-with generated data. A URL target is that very database. Bad input is one line and exit status 2.
+table on stderr, the summary table (rows per table in each layer; seconds per step) on stdout. A named
+target is disposable: the warehouse is a database of this run's own, dropped at the end (``--keep`` keeps
+it); ``--source generate`` and ``--source FOLDER`` (``<table>.csv`` files) first fill a source database on
+the same server (:mod:`framework.cli.sources`). A URL target is that very database. Bad input is one line
+and exit status 2.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 
 from ..engines import engine_kind
 from ..errors import PipelineError
 from ..loading.loader import new_batch_id
-from ..pipeline.steps import PIPELINES, Pipeline, get_pipeline, run_pipeline
-from ..targets.named import TargetConfig, url_target
+from ..pipeline.declared import Pipeline, declared_pipelines, get_pipeline
+from ..pipeline.steps import run_pipeline
+from ..targets.named import TargetConfig
 from ..targets.resolve import keep_note, resolve_target, target_config
-from ..targets.runs import Database, Run
+from .sources import Source, databases, fill_source, parse_source
 
-__all__ = ["add_arguments", "register", "run"]
+__all__ = ["add_arguments", "parse_source", "register", "run", "run_list"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("pipeline", choices=sorted(PIPELINES), help="Which pipeline")
+    parser.add_argument("pipeline", help="Which declared pipeline (see 'datakits pipelines')")
     parser.add_argument(
-        "--source", required=True, help="Source database URL, or generate[:SCALE] (generated data, scale 1 default)"
+        "--source",
+        required=True,
+        help="Source database URL, generate[:SCALE] (generated data, scale 1 default), or a folder of <table>.csv",
     )
     parser.add_argument("--target", "-t", required=True, help="Warehouse: a target name or a PostgreSQL URL")
     parser.add_argument(
         "--batch-id", help="Batch id (default: the time and a random suffix); the same id changes nothing"
     )
     parser.add_argument("--workers", type=int, default=4, help="Tables loading at once (default 4)")
-    parser.add_argument("--project", help="The dbt project (default: the pipeline's, in the repository)")
+    parser.add_argument("--project", help="The dbt project (default: the one the pipeline declares)")
     parser.add_argument("--seed", type=int, default=0, help="Random seed of --source generate (default 0)")
     parser.add_argument("--keep", action="store_true", help="Keep the disposable databases and print their URLs")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``pipeline`` to the ``datakits`` subcommands."""
-    parser = sub.add_parser("pipeline", help="Run a whole pipeline: source -> bronze -> silver -> gold")
+    """Add ``pipeline`` and ``pipelines`` to the ``datakits`` subcommands."""
+    parser = sub.add_parser("pipeline", help="Run a declared pipeline: source -> bronze -> dbt layers -> validate")
     add_arguments(parser)
     parser.set_defaults(handler=run)
+    listing = sub.add_parser("pipelines", help="List the declared pipelines (pyproject.toml, entry points)")
+    listing.set_defaults(handler=run_list)
 
 
-@dataclass(frozen=True)
-class Source:
-    url: str | None = None  # a source database
-    scale: float | None = None  # or generated data at this scale
+def run_list(args: argparse.Namespace) -> int:
+    found = declared_pipelines()
+    for spec in sorted(found.values(), key=lambda p: p.name):
+        bronze = spec.bronze or f"derived from {spec.source}"
+        steps = ", ".join(s.name for s in spec.dbt_steps) or "none"
+        print(f"{spec.name}")
+        print(f"  source   {spec.source}")
+        print(f"  bronze   {bronze}")
+        print(f"  layers   {', '.join(f'{k}={v}' for k, v in spec.layer_names().items()) or 'none'}")
+        print(f"  dbt      {spec.project or 'none'} (steps: {steps})")
+        print(f"  dags     {spec.dags or 'none'}")
+        print(f"  declared {spec.declared_in}")
+    print(f"{len(found)} pipeline(s)")
+    return 0
 
 
-def parse_source(value: str) -> Source:
-    """``generate``, ``generate:0.5`` or a database URL; a :class:`PipelineError` for anything else."""
-    if value == "generate" or value.startswith("generate:"):
-        text = value.partition(":")[2] or "1"
-        try:
-            scale = float(text)
-        except ValueError:
-            scale = -1.0
-        if not scale > 0:
-            raise PipelineError(f"--source {value}: the scale must be a number above 0 (generate:0.5)")
-        return Source(scale=scale)
-    if "://" not in value:
-        raise PipelineError(f"--source {value!r} is neither a database URL (postgresql://...) nor generate[:SCALE]")
-    target = url_target(value)  # checks that it parses and names an engine we have
-    if target.disposable:  # a source is read, so it is a database, never a server to make one on
-        raise PipelineError(f"--source {target.safe_url} names a server, not a database: give the database (…/NAME)")
-    assert target.url is not None
-    return Source(url=target.url)
-
-
-def _warehouse_target(value: str) -> TargetConfig:
+def _warehouse_target(value: str, spec: Pipeline) -> TargetConfig:
     config = target_config(value)
-    if engine_kind(config.engine).dbt_adapter is None:  # the dbt steps
+    if spec.dbt_steps and engine_kind(config.engine).dbt_adapter is None:  # the dbt steps
         raise PipelineError(
             f"--target {config.name}: the pipeline's dbt steps run on PostgreSQL; "
             "use postgres_embedded, postgres_local, postgres_process, postgres_container or a postgresql:// URL"
         )
     return config
-
-
-@contextmanager
-def _databases(config: TargetConfig, source: Source, keep: bool) -> Iterator[tuple[Database, Database | None]]:
-    """The warehouse and, for ``generate``, an empty source database beside it."""
-    if not config.disposable:
-        if source.scale is not None:
-            raise PipelineError(
-                "--source generate makes its database on the target's server: give a named target "
-                "(postgres_embedded, postgres_local, ...), or a --source URL with a URL target"
-            )
-        yield resolve_target(config), None
-        return
-    from ..targets.provisioning import start_server
-
-    server = start_server(config)
-    try:
-        with Run(server, keep=keep) as run:
-            generated = run.create_database("source") if source.scale is not None else None
-            yield run.create_database("warehouse"), generated
-    finally:
-        if not keep:
-            server.stop()
-
-
-def _generate(spec: Pipeline, database: Database, scale: float, seed: int) -> None:
-    if spec.generator is None:
-        raise PipelineError(f"pipeline {spec.name} has no generator: give --source URL")
-    module, function = spec.generator.split(":")
-    generate = getattr(importlib.import_module(module), function)
-    started = time.perf_counter()
-    counts = generate(database, scale=scale, seed=seed)
-    _say(
-        f"generate    {sum(counts.values()):,} rows at scale {scale:g} into {database.safe_url}  "
-        f"{time.perf_counter() - started:6.2f}s"
-    )
 
 
 def _say(line: str) -> None:
@@ -132,19 +89,29 @@ def run(args: argparse.Namespace) -> int:
     if args.workers < 1:
         raise PipelineError("--workers must be at least 1")
     spec = get_pipeline(args.pipeline).with_project(args.project)
-    spec.project_path()  # a missing dbt project is an error before anything starts
-    source = parse_source(args.source)
-    config = _warehouse_target(args.target)
+    if spec.dbt_steps:
+        spec.project_path()  # a missing dbt project is an error before anything starts
+    source: Source = parse_source(args.source)
+    if source.scale is not None and spec.generator is None:
+        raise PipelineError(f"pipeline {spec.name} has no generator: give --source URL or a folder of CSV files")
+    config = _warehouse_target(args.target, spec)
     batch_id = args.batch_id or new_batch_id()
     started = time.perf_counter()
-    with _databases(config, source, args.keep) as (warehouse, generated):
-        if generated is not None:
-            assert source.scale is not None
-            _generate(spec, generated, source.scale, args.seed)
+    with databases(config, source, args.keep) as (warehouse, staged):
+        if staged is not None:
+            fill_source(
+                source,
+                staged,
+                spec.kit("source"),
+                generator=spec.generator,
+                name=f"pipeline {spec.name}",
+                seed=args.seed,
+                say=_say,
+            )
         where = f"{config.name} ({warehouse.safe_url})" if config.disposable else warehouse.safe_url
         _say(f"pipeline {spec.name}, batch {batch_id}: -> {where}")
         summary = run_pipeline(
-            generated or resolve_target(str(source.url)),  # that very database (parse_source)
+            staged or resolve_target(str(source.url)),  # that very database (parse_source)
             warehouse,
             batch_id,
             pipeline=spec,

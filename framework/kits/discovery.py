@@ -108,6 +108,14 @@ def discover_datakit_modules(path_or_name: str | Path) -> list[ModuleType]:
         found = False
     except Exception as exc:  # the parent package itself fails to import
         raise DatakitImportError(module, exc) from None
+    if not found and text in installed_datakits():  # installed, yet not importable: its package is shadowed
+        top = module.split(".")[0]
+        spec = importlib.util.find_spec(top)
+        where = (spec.origin or next(iter(spec.submodule_search_locations or []), "?")) if spec else "nowhere"
+        raise DatakitNotFound(
+            f"datakit {text!r} is installed as {module}, but `{top}` imports from {where}, which shadows the "
+            f"installed package: rename your `{top}` or take its folder off sys.path"
+        )
     if not found:
         known = ", ".join(sorted(installed_datakits())) or "none installed"
         raise DatakitNotFound(

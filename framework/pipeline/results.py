@@ -86,11 +86,12 @@ class PipelineSummary(StepResult):
     steps: dict[str, float] = field(default_factory=dict)
 
     def table(self) -> str:
-        """Rows per table in bronze, silver and gold, then seconds per step, as text."""
-        names = list(dict.fromkeys(name for layer in LAYERS for name in self.rows.get(layer, {})))
-        head = ("table", *LAYERS)
-        body = [(n, *(_count(self.rows.get(layer, {}).get(n)) for layer in LAYERS)) for n in names]
-        totals = ("total", *(f"{sum(self.rows.get(layer, {}).values()):,}" for layer in LAYERS))
+        """Rows per table in each layer (bronze, silver, gold: a pipeline's own), then seconds per step, as text."""
+        layers = tuple(self.rows) or LAYERS
+        names = list(dict.fromkeys(name for layer in layers for name in self.rows.get(layer, {})))
+        head = ("table", *layers)
+        body = [(n, *(_count(self.rows.get(layer, {}).get(n)) for layer in layers)) for n in names]
+        totals = ("total", *(f"{sum(self.rows.get(layer, {}).values()):,}" for layer in layers))
         lines = _grid(head, body, totals)
         if self.steps:
             steps = [(name, f"{seconds:.2f}") for name, seconds in self.steps.items()]

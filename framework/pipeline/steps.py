@@ -11,18 +11,16 @@ A result never carries a password: databases are shown with :func:`~framework.en
 A step that fails raises an error of :mod:`framework.errors` with a one-line message, and leaves
 nothing half-done: a table loads as one batch, in one transaction (:class:`~framework.loading.loader.BulkDataLoader`);
 a table that already holds the batch id is left as it is, so rerunning the pipeline with the same
-batch id changes no row. What runs where is a :class:`Pipeline`: its datakits per layer and its dbt
-project; :data:`PIPELINES` names them (``pagila``).
+batch id changes no row. What runs where is a :class:`~framework.pipeline.declared.Pipeline`: its datakits
+per layer, its dbt project and steps; pipelines are declared in ``pyproject.toml`` or by an entry point
+(:mod:`framework.pipeline.declared`; Pagila is one).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeAlias
 
@@ -35,15 +33,15 @@ from ..engines.connect import check_connection, ensure_schemas, physical_schema
 from ..engines.urls import with_driver
 from ..errors import DatakitError, PipelineError
 from ..kits.deploy import deploy_data_objects
-from ..kits.discovery import Datakit, load_datakit
+from ..kits.discovery import Datakit
 from ..kits.validate import validate_deployment
 from ..loading.loader import BulkDataLoader, pair_datakit_tables
 from ..targets.resolve import DatabaseTarget, resolve_target
 from ..targets.runs import Database
-from .results import LAYERS, DbtStep, DeployStep, PipelineSummary, TableLoad, ValidateStep
+from .declared import Pipeline, get_pipeline
+from .results import DbtStep, DeployStep, PipelineSummary, TableLoad, ValidateStep
 
 __all__ = [
-    "PIPELINES",
     "DbtStep",
     "DeployStep",
     "Pipeline",
@@ -53,6 +51,7 @@ __all__ = [
     "connection_uri",
     "dbt_gold",
     "dbt_silver",
+    "dbt_step",
     "deploy_warehouse",
     "get_pipeline",
     "load_bronze_table",
@@ -66,71 +65,6 @@ __all__ = [
 #: A database a step works on: a :class:`Database`, a SQLAlchemy URL (text or ``URL``), or a named
 #: target or ``TargetConfig`` (this process's database there), as ``framework.targets.resolve`` reads them.
 Where: TypeAlias = DatabaseTarget
-REPOSITORY = Path(__file__).resolve().parents[2]
-
-
-@dataclass(frozen=True)
-class Pipeline:
-    """One medallion pipeline: its datakits per layer and the dbt project that builds silver and gold."""
-
-    name: str
-    source: str  # the source datakit (what is read)
-    bronze: str  # the bronze datakit (deployed and loaded)
-    silver: str  # contract datakits: dbt builds them, validate checks them
-    gold: str
-    project: str  # the dbt project: absolute, or relative to the working folder or the repository
-    silver_select: str  # dbt selection of the silver step (the snapshot included)
-    gold_select: str
-    generator: str | None = None  # "module:function(database, scale=, seed=)" that fills a source database
-
-    def kit(self, layer: str) -> Datakit:
-        """The datakit of ``layer``: ``source``, ``bronze``, ``silver`` or ``gold``."""
-        return _kit(getattr(self, layer))
-
-    def project_path(self) -> Path:
-        """The dbt project's folder; a :class:`PipelineError` when it is not there."""
-        given = Path(self.project)
-        places = [given] if given.is_absolute() else [Path.cwd() / given, REPOSITORY / given]
-        for candidate in places:
-            if (candidate / "dbt_project.yml").is_file():
-                return candidate
-        looked = " or ".join(str(p) for p in dict.fromkeys(places))
-        raise PipelineError(
-            f"no dbt project {self.project}: no dbt_project.yml in {looked}; give the project's folder (--project)",
-            step="dbt",
-        )
-
-    def with_project(self, project: str | Path | None) -> Pipeline:
-        return self if project is None else dataclasses.replace(self, project=str(project))
-
-
-PIPELINES: dict[str, Pipeline] = {
-    "pagila": Pipeline(
-        name="pagila",
-        source="pagila_source",
-        bronze="pagila_bronze",
-        silver="pagila_silver",
-        gold="pagila_gold",
-        project="dbt/pagila_warehouse",
-        silver_select="silver_core customer_snapshot",
-        gold_select="gold_dimensions gold_facts",
-        generator="datakits.pagila_source.generate:generate_pagila",
-    )
-}
-
-
-@functools.cache
-def _kit(name: str) -> Datakit:
-    return load_datakit(name)
-
-
-def get_pipeline(pipeline: str | Pipeline = "pagila") -> Pipeline:
-    """A pipeline by name (see :data:`PIPELINES`), or the one given."""
-    if isinstance(pipeline, Pipeline):
-        return pipeline
-    if pipeline not in PIPELINES:
-        raise PipelineError(f"unknown pipeline {pipeline!r}; use one of {', '.join(sorted(PIPELINES))}")
-    return PIPELINES[pipeline]
 
 
 # --- Where the data is -----------------------------------------------------------------------------
@@ -190,18 +124,19 @@ def connection_uri(where: Where) -> str:
 
 
 def deploy_warehouse(warehouse: Where, pipeline: str | Pipeline = "pagila") -> DeployStep:
-    """Deploy the bronze datakit and the silver and gold schemas into the warehouse; idempotent."""
+    """Deploy the bronze datakit and the contract layers' schemas (silver, gold) into the warehouse; idempotent."""
     spec = get_pipeline(pipeline)
     started = time.perf_counter()
     database = resolve_target(warehouse)
     kit = spec.kit("bronze")
     result = deploy_data_objects(kit, database)  # raises DeployError, one line, when the DDL is refused
-    contract_tables = [*spec.kit("silver").tables, *spec.kit("gold").tables]
-    engine = _engine(database, contract_tables, "warehouse")
-    try:
-        ensure_schemas(engine, {t.schema for t in contract_tables})
-    finally:
-        engine.dispose()
+    contract_tables = [t for name in spec.layer_names() for t in spec.kit(name).tables]
+    if contract_tables:
+        engine = _engine(database, contract_tables, "warehouse")
+        try:
+            ensure_schemas(engine, {t.schema for t in contract_tables})
+        finally:
+            engine.dispose()
     return DeployStep(time.perf_counter() - started, database.safe_url, list(result.created), list(result.existing))
 
 
@@ -219,8 +154,9 @@ def tables_to_load(source: Where, pipeline: str | Pipeline = "pagila") -> list[s
     finally:
         engine.dispose()
     if missing:
+        kit = Path(spec.kit("source").name).name
         raise PipelineError(
-            f"source {database.safe_url} lacks {len(missing)} of the {spec.source} tables ({', '.join(missing)}); "
+            f"source {database.safe_url} lacks {len(missing)} of the {kit} tables ({', '.join(missing)}); "
             "point it at a loaded source database",
             step="tables",
         )
@@ -251,33 +187,33 @@ def load_bronze_table(
     return TableLoad(time.perf_counter() - started, table, batch_id, result.rows_read, result.rows_written)
 
 
-def _dbt(layer: str, select: str, warehouse: Where, spec: Pipeline) -> DbtStep:
+def dbt_step(warehouse: Where, step: str, pipeline: str | Pipeline = "pagila") -> DbtStep:
+    """Build the pipeline's dbt step ``step`` (its selection: models, snapshots, their tests); raises ``DbtError``."""
+    spec = get_pipeline(pipeline)
+    selection = spec.dbt_step(step)
     started = time.perf_counter()
-    result = run_dbt(spec.project_path(), resolve_target(warehouse), ("build",), select=select)
-    return DbtStep(time.perf_counter() - started, layer, select, result.counts())
+    result = run_dbt(spec.project_path(), resolve_target(warehouse), ("build",), select=selection.select)
+    return DbtStep(time.perf_counter() - started, selection.name, selection.select or "", result.counts())
 
 
 def dbt_silver(warehouse: Where, pipeline: str | Pipeline = "pagila") -> DbtStep:
-    """Build silver from bronze with dbt (models, the snapshot, their tests); raises ``DbtError``."""
-    spec = get_pipeline(pipeline)
-    return _dbt("silver", spec.silver_select, warehouse, spec)
+    """Build silver from bronze with dbt (the step ``silver``: models, the snapshot, their tests)."""
+    return dbt_step(warehouse, "silver", pipeline)
 
 
 def dbt_gold(warehouse: Where, pipeline: str | Pipeline = "pagila") -> DbtStep:
-    """Build gold (dimensions and facts) from silver with dbt; raises ``DbtError``."""
-    spec = get_pipeline(pipeline)
-    return _dbt("gold", spec.gold_select, warehouse, spec)
+    """Build gold (dimensions and facts) from silver with dbt (the step ``gold``)."""
+    return dbt_step(warehouse, "gold", pipeline)
 
 
 def validate_warehouse(warehouse: Where, pipeline: str | Pipeline = "pagila") -> ValidateStep:
-    """Check bronze, silver and gold against their datakits; a :class:`PipelineError` on any drift."""
+    """Check bronze and the contract layers (silver, gold) against their datakits; a :class:`PipelineError` on drift."""
     spec = get_pipeline(pipeline)
     started = time.perf_counter()
     database = resolve_target(warehouse)
     checked: dict[str, int] = {}
     problems: list[str] = []
-    for layer in LAYERS:
-        kit = spec.kit(layer)
+    for kit in spec.layer_kits().values():
         report = validate_deployment(kit, database, report_extra_tables=False)
         checked[kit.name] = len(report.checked)
         problems += [f"{kit.name}: {drift}" for drift in report.drift]
@@ -294,7 +230,7 @@ def summarize_warehouse(
     spec = get_pipeline(pipeline)
     started = time.perf_counter()
     database = resolve_target(warehouse)
-    kits = {layer: spec.kit(layer) for layer in LAYERS}
+    kits = spec.layer_kits()
     engine = _engine(database, [t for kit in kits.values() for t in kit.tables], "warehouse")
     rows: dict[str, dict[str, int]] = {}
     try:
@@ -352,8 +288,9 @@ def run_pipeline(
     steps["load"] = time.perf_counter() - started
     if errors:
         raise errors[0]
-    for name, build in (("dbt_silver", dbt_silver), ("dbt_gold", dbt_gold)):
-        built = build(warehouse, spec)
+    for selection in spec.dbt_steps:
+        name = f"dbt_{selection.name}"
+        built = dbt_step(warehouse, selection.name, spec)
         steps[name] = built.seconds
         say(f"{name:<11} {built.describe()}  {built.seconds:6.2f}s")
     validated = validate_warehouse(warehouse, spec)

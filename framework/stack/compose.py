@@ -9,6 +9,7 @@ stack's containers, networks and volumes can be counted and, after a killed run,
 from __future__ import annotations
 
 import base64
+import importlib.util
 import json
 import os
 import secrets
@@ -21,7 +22,19 @@ from pathlib import Path
 
 from ..errors import StackError
 
-ROOT = Path(__file__).resolve().parents[2]
+
+def _root() -> Path:
+    """The folder holding ``compose/`` (beside ``dags/`` and ``dbt/``, which the stack mounts): the repository's
+    in a checkout, else the copy an installed wheel carries as package data (``datakits/_platform``)."""
+    repository = Path(__file__).resolve().parents[2]
+    if (repository / "compose" / "docker-compose.yml").is_file():
+        return repository
+    spec = importlib.util.find_spec("datakits")
+    packaged = Path(spec.origin).parent / "_platform" if spec is not None and spec.origin else repository
+    return packaged if (packaged / "compose" / "docker-compose.yml").is_file() else repository
+
+
+ROOT = _root()
 COMPOSE_FILE = ROOT / "compose" / "docker-compose.yml"
 LABEL = "datakits.stack"  # on every container, network and volume of the stack (see the compose file)
 PROJECT_LABEL = "com.docker.compose.project"

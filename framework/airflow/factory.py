@@ -1,0 +1,154 @@
+"""The Airflow 3 DAG of any declared pipeline: one factory, so a DAG file is a few lines.
+
+    from framework import pipeline_dag
+
+    pipeline_dag("jaffle")       # the DAG ``jaffle_pipeline``, declared at import time, like @dag
+
+    deploy -> tables -> load.expand(table=...) -> <each dbt step> -> validate -> summary
+
+Where the data is: the Airflow connections ``<name>_source`` and ``<name>_warehouse``
+(``AIRFLOW_CONN_JAFFLE_SOURCE=postgresql://user:password@host:5432/shop``); a run's params
+``source_conn_id`` / ``warehouse_conn_id`` name other connections. The batch id is the run id unless
+the ``batch_id`` param gives one; a rerun with the same batch id changes no row. Every task returns a
+small JSON result (the XCom); databases appear in results and logs with the password hidden.
+
+The pipeline is found by name from the DAG file's folder upward (its ``pyproject.toml``), then among
+the entry points, when the file is parsed; parsing touches no database and loads no datakit: the
+tasks read connections and datakits when they run. Airflow is imported only inside the factory.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from ..pipeline.declared import Pipeline, get_pipeline
+from ..pipeline.steps import (
+    DeployStep,
+    PipelineSummary,
+    dbt_step,
+    deploy_warehouse,
+    load_bronze_table,
+    summarize_warehouse,
+    tables_to_load,
+    url_from_connection,
+    validate_warehouse,
+)
+
+__all__ = ["pipeline_dag"]
+
+log = logging.getLogger(__name__)
+
+
+def _caller_file(depth: int = 2) -> Path | None:
+    """The file of the code that called the factory (the DAG file), to find its ``pyproject.toml``."""
+    name = sys._getframe(depth).f_globals.get("__file__")
+    return Path(name).resolve() if name else None
+
+
+def pipeline_dag(
+    pipeline: str | Pipeline = "pagila",
+    *,
+    dag_id: str | None = None,
+    source_conn_id: str | None = None,
+    warehouse_conn_id: str | None = None,
+    tags: Iterable[str] = (),
+    near: str | Path | None = None,
+    **dag_arguments: Any,
+) -> Any:
+    """The Airflow 3 DAG of a declared pipeline (a name, found from ``near``, default the calling file, or a Pipeline).
+
+    ``dag_id`` defaults to ``<name>_pipeline``; the connections to ``<name>_source`` and ``<name>_warehouse``.
+    ``dag_arguments`` go to Airflow's ``DAG`` as they are (``schedule``, ``start_date``, ...; default: no schedule).
+    """
+    from airflow.sdk import Connection, Param, dag, get_current_context, task
+
+    spec = get_pipeline(pipeline, start=near or _caller_file())
+    source_id = source_conn_id or f"{spec.name}_source"
+    warehouse_id = warehouse_conn_id or f"{spec.name}_warehouse"
+
+    def url(role: str) -> str:
+        """The URL of the ``source`` or ``warehouse`` connection this run uses (never logged)."""
+        params = get_current_context()["params"]
+        return url_from_connection(Connection.get(params[f"{role}_conn_id"]))
+
+    def batch_id() -> str:
+        context = get_current_context()
+        return str(context["params"].get("batch_id") or context["run_id"])
+
+    dag_arguments.setdefault("schedule", None)
+    dag_arguments.setdefault("catchup", False)
+    dag_arguments.setdefault("doc_md", f"Pipeline {spec.name} ({spec.declared_in}), source to gold.\n\n{__doc__}")
+
+    @dag(
+        dag_id=dag_id or f"{spec.name}_pipeline",
+        tags=["datakits", spec.name, *tags],
+        params={
+            "source_conn_id": Param(source_id, type="string", description=f"Connection of the {spec.name} source"),
+            "warehouse_conn_id": Param(warehouse_id, type="string", description="Connection of the warehouse"),
+            "batch_id": Param(None, type=["null", "string"], maxLength=64, description="Default: the run id"),
+        },
+        **dag_arguments,
+    )
+    def medallion() -> None:
+        @task
+        def deploy() -> dict[str, Any]:
+            result = deploy_warehouse(url("warehouse"), spec)
+            created, there = len(result.created), len(result.existing)
+            log.info("deployed into %s: %d created, %d there", result.warehouse, created, there)
+            return result.to_dict()
+
+        @task
+        def tables() -> list[str]:
+            return tables_to_load(url("source"), spec)
+
+        @task(map_index_template="{{ table_name }}")
+        def load(table: str) -> dict[str, Any]:
+            get_current_context()["table_name"] = table  # type: ignore[typeddict-unknown-key]
+            result = load_bronze_table(url("source"), url("warehouse"), table, batch_id(), spec)
+            log.info("%s: %s", table, "batch already loaded" if result.skipped else f"{result.rows_written} rows")
+            return result.to_dict()
+
+        def dbt_task(name: str) -> Any:
+            @task(task_id=name)
+            def build() -> dict[str, Any]:
+                return dbt_step(url("warehouse"), name, spec).to_dict()
+
+            return build()
+
+        @task
+        def validate() -> dict[str, Any]:
+            return validate_warehouse(url("warehouse"), spec).to_dict()
+
+        @task
+        def summary(deployed: dict[str, Any], loads: list[dict[str, Any]], *built: dict[str, Any]) -> dict[str, Any]:
+            steps = {
+                "deploy": DeployStep.from_dict(deployed).seconds,
+                "load": sum(float(one["seconds"]) for one in loads),  # the tasks' own seconds, added up
+            }
+            for step in built[:-1]:
+                steps[f"dbt_{step['layer']}"] = float(step["seconds"])
+            steps["validate"] = float(built[-1]["seconds"])
+            result: PipelineSummary = summarize_warehouse(url("warehouse"), steps, spec)
+            log.info("pipeline summary\n%s", result.table())
+            return result.to_dict()
+
+        deployed = deploy()
+        names = tables()
+        deployed >> names
+        previous = load.expand(table=names)
+        loaded = previous
+        built = []
+        for step in spec.dbt_steps:
+            done = dbt_task(step.name)
+            previous >> done
+            built.append(done)
+            previous = done
+        validated = validate()
+        previous >> validated
+        summary(deployed, loaded, *built, validated)  # type: ignore[arg-type]  # XComArgs, resolved at run time
+
+    return medallion()

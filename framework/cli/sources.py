@@ -1,0 +1,132 @@
+"""What ``--source`` names, for ``datakits pipeline`` and ``datakits load``: a database, generated data, or files.
+
+    --source postgresql://me@db:5432/shop     that very database (it is read, never written)
+    --source generate[:SCALE]                 a database filled by the pipeline's generator (scale 1 default)
+    --source ./landing                        a folder of <table>.csv files, read with the source datakit's types
+
+Generated data and files go into a database of the run's own on the target's server (a named target),
+created beside the warehouse and dropped with it; the loads then read it like any source.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import DatakitError, PipelineError
+from ..kits.discovery import Datakit
+from ..loading.files import is_file_source, stage_folder
+from ..loading.generators import load_generator
+from ..targets.named import TargetConfig, url_target
+from ..targets.resolve import resolve_target
+from ..targets.runs import Database, Run
+
+__all__ = ["Source", "databases", "fill_source", "parse_source"]
+
+
+@dataclass(frozen=True)
+class Source:
+    url: str | None = None  # a source database
+    scale: float | None = None  # or generated data at this scale
+    folder: Path | None = None  # or a folder of files
+
+    @property
+    def staged(self) -> bool:
+        """True when the run makes the source database itself (generated data, files)."""
+        return self.scale is not None or self.folder is not None
+
+
+def parse_source(value: str) -> Source:
+    """``generate``, ``generate:0.5``, a folder or a database URL; a :class:`PipelineError` for anything else."""
+    if value == "generate" or value.startswith("generate:"):
+        text = value.partition(":")[2] or "1"
+        try:
+            scale = float(text)
+        except ValueError:
+            scale = -1.0
+        if not scale > 0:
+            raise PipelineError(f"--source {value}: the scale must be a number above 0 (generate:0.5)")
+        return Source(scale=scale)
+    if is_file_source(value):
+        return Source(folder=Path(value).resolve())
+    if "://" not in value:
+        raise PipelineError(
+            f"--source {value!r} is neither a database URL (postgresql://...), generate[:SCALE] "
+            "nor a folder of <table>.csv files"
+        )
+    target = url_target(value)  # checks that it parses and names an engine we have
+    if target.disposable:  # a source is read, so it is a database, never a server to make one on
+        raise PipelineError(f"--source {target.safe_url} names a server, not a database: give the database (…/NAME)")
+    assert target.url is not None
+    return Source(url=target.url)
+
+
+@contextmanager
+def databases(
+    config: TargetConfig, source: Source, keep: bool, label: str = "warehouse"
+) -> Iterator[tuple[Database, Database | None]]:
+    """The target database and, for generated data or files, an empty source database beside it."""
+    if not config.disposable:
+        if source.staged:
+            what = "generate" if source.scale is not None else str(source.folder)
+            raise PipelineError(
+                f"--source {what} makes its database on the target's server: give a named target "
+                "(postgres_embedded, postgres_local, ...), or a --source URL with a URL target"
+            )
+        yield resolve_target(config), None
+        return
+    from ..targets.provisioning import start_server
+
+    server = start_server(config)
+    try:
+        with Run(server, keep=keep) as run:
+            staged = run.create_database("source") if source.staged else None
+            yield run.create_database(label), staged
+    finally:
+        if not keep:
+            server.stop()
+
+
+def _generator(spec: str) -> Callable[..., Any]:
+    """A ``datakits.generators`` name, or ``module:function``."""
+    if ":" not in spec:
+        return load_generator(spec)
+    module, function = spec.split(":", 1)
+    try:
+        found: Callable[..., Any] = getattr(importlib.import_module(module), function)
+    except (ImportError, AttributeError) as exc:
+        raise DatakitError(f"generator {spec}: {type(exc).__name__}: {exc}") from None
+    return found
+
+
+def fill_source(
+    source: Source,
+    database: Database,
+    kit: Datakit,
+    *,
+    generator: str | None,
+    name: str,
+    seed: int = 0,
+    say: Callable[[str], None] | None = None,
+) -> None:
+    """Fill the run's source database: the generator's rows, or the folder's files (checked whole first)."""
+    report = say or (lambda line: print(line, file=sys.stderr, flush=True))
+    started = time.perf_counter()
+    if source.folder is not None:
+        counts = stage_folder(source.folder, kit, database)
+        what = f"{len(counts)} files from {source.folder}"
+    else:
+        assert source.scale is not None
+        if generator is None:
+            raise PipelineError(f"{name} has no generator: give --source URL or a folder of CSV files")
+        counts = _generator(generator)(database, scale=source.scale, seed=seed)
+        what = f"at scale {source.scale:g}"
+    verb = "files   " if source.folder is not None else "generate"
+    seconds = time.perf_counter() - started
+    report(f"{verb}    {sum(counts.values()):,} rows {what} into {database.safe_url}  {seconds:6.2f}s")

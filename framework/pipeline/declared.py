@@ -1,0 +1,298 @@
+"""Declared pipelines: a platform as data, in ``pyproject.toml`` or through an entry point.
+
+    [tool.datakits.pipelines.jaffle]
+    source = "kits/jaffle_source"      # the source datakit: a path (relative to this file) or an installed name
+    bronze = "kits/jaffle_raw"         # optional: derived from the source (derive_bronze) when left out
+    dbt_project = "build/jaffle_shop"  # optional: no dbt step without it
+    dbt_steps = ["build"]              # optional: dbt selections built in order ("build": the whole project)
+    layers = ["kits/jaffle_marts"]     # optional: contract datakits validated after dbt
+    generator = "jaffle"               # optional: what `--source generate` runs (a datakits.generators name,
+                                       #   or module:function)
+    dags = "dags"                      # optional: the DAG folder (`datakits dags check` looks there)
+
+A ``dbt_steps`` item is a dbt selection (the step is named after it: ``"marts"``) or a table
+``{name = "silver", select = "silver_core customer_snapshot"}``; without ``select`` (or the item
+``"build"``) the step builds the whole project. A layer is named after its datakit, the source's
+prefix taken off (``pagila_silver`` of ``pagila_source``: ``silver``); the summary shows one
+column per layer, bronze first.
+
+Where a pipeline is declared decides how its paths read, as ruff and pytest do: relative to the file
+that declares it. The ``pyproject.toml`` looked at is the nearest one, from the working folder (or
+the folder given) upward, that has a ``[tool.datakits]`` table. A package declares its pipelines
+through the ``datakits.pipelines`` entry point: a mapping with the same keys, whose paths read
+relative to the module that holds it (this project declares Pagila so: ``datakits.pipelines:PAGILA``).
+A ``pyproject.toml`` declaration wins over an entry point of the same name. An unknown key, a value of
+the wrong kind or a missing ``source`` is one line naming the key and the file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import importlib
+import importlib.metadata
+import re
+import sys
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import PipelineError
+from ..kits.bronze import derive_bronze
+from ..kits.discovery import Datakit, installed_datakits, load_datakit
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "DbtSelection",
+    "Pipeline",
+    "declared_pipelines",
+    "find_pyproject",
+    "get_pipeline",
+    "pipelines_from_pyproject",
+]
+
+ENTRY_POINT_GROUP = "datakits.pipelines"
+KEYS = {"source", "bronze", "dbt_project", "dbt_steps", "layers", "generator", "dags"}
+#: the DAG's own tasks: a dbt step may not take their names
+TASKS = {"deploy", "tables", "load", "validate", "summary"}
+REPOSITORY = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class DbtSelection:
+    """One dbt step: ``dbt build --select <select>`` (the whole project when ``select`` is None)."""
+
+    name: str
+    select: str | None = None
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """One medallion pipeline: its source and bronze datakits, its dbt project and steps, its contract layers.
+
+    Datakits are paths (absolute once declared) or installed names. ``project`` is the dbt project's
+    folder: absolute, or relative to the working folder or the repository.
+    """
+
+    name: str
+    source: str
+    bronze: str | None = None  # None: derived from the source datakit
+    project: str | None = None
+    dbt_steps: tuple[DbtSelection, ...] = ()
+    layers: tuple[str, ...] = ()
+    generator: str | None = None
+    dags: str | None = None
+    declared_in: str = "the library"
+    _kits: dict[str, Datakit] = field(default_factory=dict, repr=False, compare=False, hash=False)
+
+    # --- datakits ---------------------------------------------------------------------------------
+
+    def kit(self, layer: str) -> Datakit:
+        """The datakit of ``layer``: ``source``, ``bronze``, or a contract layer's name (``silver``)."""
+        if layer not in self._kits:
+            if layer == "source":
+                kit: Datakit = _load(self.source)
+            elif layer == "bronze":
+                kit = _load(self.bronze) if self.bronze else derive_bronze(_load(self.source))
+            else:
+                names = self.layer_names()
+                if layer not in names:
+                    raise PipelineError(f"pipeline {self.name} has no layer {layer!r}; it has {', '.join(names)}")
+                kit = _load(names[layer])
+            self._kits[layer] = kit
+        return self._kits[layer]
+
+    def layer_names(self) -> dict[str, str]:
+        """Each contract layer's name (its datakit's, the source's prefix taken off) -> its datakit."""
+        prefix = _base(self.source).removesuffix("source")
+        names: dict[str, str] = {}
+        for kit in self.layers:
+            base = _base(kit)
+            short = base.removeprefix(prefix) if prefix and base.startswith(prefix) and base != prefix else base
+            names[base if short in names or short in ("source", "bronze") else short] = kit
+        return names
+
+    def layer_kits(self) -> dict[str, Datakit]:
+        """bronze, then each contract layer: what validate and the summary look at."""
+        return {"bronze": self.kit("bronze"), **{name: self.kit(name) for name in self.layer_names()}}
+
+    # --- dbt --------------------------------------------------------------------------------------
+
+    def dbt_step(self, name: str) -> DbtSelection:
+        for step in self.dbt_steps:
+            if step.name == name:
+                return step
+        known = ", ".join(s.name for s in self.dbt_steps) or "none"
+        raise PipelineError(f"pipeline {self.name} has no dbt step {name!r} (its steps: {known})", step="dbt")
+
+    def project_path(self) -> Path:
+        """The dbt project's folder; a :class:`PipelineError` when it is not there."""
+        if self.project is None:
+            raise PipelineError(f"pipeline {self.name} declares no dbt_project ({self.declared_in})", step="dbt")
+        given = Path(self.project)
+        places = [given] if given.is_absolute() else [Path.cwd() / given, REPOSITORY / given]
+        for candidate in places:
+            if (candidate / "dbt_project.yml").is_file():
+                return candidate
+        looked = " or ".join(str(p) for p in dict.fromkeys(places))
+        raise PipelineError(
+            f"no dbt project {self.project}: no dbt_project.yml in {looked}; give the project's folder (--project)",
+            step="dbt",
+        )
+
+    def with_project(self, project: str | Path | None) -> Pipeline:
+        """The same pipeline on another dbt project (``--project``)."""
+        if project is None:
+            return self
+        return dataclasses.replace(self, project=str(Path(project).resolve()), _kits=self._kits)
+
+
+@functools.cache
+def _load_cached(name: str) -> Datakit:
+    return load_datakit(name)
+
+
+def _load(name: str) -> Datakit:
+    return _load_cached(name)
+
+
+def _base(kit: str) -> str:
+    """A datakit's own name: ``kits/jaffle_source`` and ``jaffle_source.py`` are ``jaffle_source``."""
+    return Path(kit).name.removesuffix(".py") or kit
+
+
+# --- Reading a declaration ------------------------------------------------------------------------
+
+
+def _kit_value(value: str, base: Path) -> str:
+    """A path (relative to ``base``) becomes absolute; an installed datakit's name or a module name stays a name.
+
+    ``kits/shop`` and ``shop.py`` are paths; a bare ``shop`` is a path when ``base/shop`` exists and no
+    datakit is installed under that name.
+    """
+    candidate = base / value
+    looks_like_path = "/" in value or "\\" in value or value.startswith(".") or value.endswith(".py")
+    if looks_like_path or (candidate.exists() and value not in installed_datakits()):
+        return str(candidate.resolve())
+    return value
+
+
+def _step_name(select: str) -> str:
+    return re.sub(r"[^\w.-]+", "_", select.split()[0] if select.split() else select).strip("_") or "dbt"
+
+
+def _steps(value: Any, where: str) -> tuple[DbtSelection, ...]:
+    if not isinstance(value, list):
+        raise PipelineError(f"{where}: dbt_steps must be a list of dbt selections")
+    steps: list[DbtSelection] = []
+    for item in value:
+        if isinstance(item, str):
+            step = DbtSelection("build") if item.strip() == "build" else DbtSelection(_step_name(item), item)
+        elif isinstance(item, Mapping) and set(item) <= {"name", "select"} and isinstance(item.get("name"), str):
+            select = item.get("select")
+            if select is not None and not isinstance(select, str):
+                raise PipelineError(f"{where}: dbt step {item['name']!r}: select must be a string")
+            step = DbtSelection(str(item["name"]), select)
+        else:
+            raise PipelineError(f"{where}: a dbt_steps item is a selection or {{name = ..., select = ...}}: {item!r}")
+        if step.name in TASKS or step.name in {s.name for s in steps}:
+            raise PipelineError(f"{where}: dbt step name {step.name!r} is taken; give {{name = ..., select = ...}}")
+        steps.append(step)
+    return tuple(steps)
+
+
+def pipeline_from_mapping(name: str, table: Mapping[str, Any], base: Path, where: str) -> Pipeline:
+    """A :class:`Pipeline` from a declaration's keys, its paths relative to ``base``; ``where`` names the place."""
+    where = f"{where} [tool.datakits.pipelines.{name}]" if where.endswith(".toml") else where
+    if not isinstance(table, Mapping):
+        raise PipelineError(f"{where}: a pipeline is a table of keys ({', '.join(sorted(KEYS))})")
+    unknown = sorted(set(table) - KEYS)
+    if unknown:
+        raise PipelineError(f"{where}: unknown key {unknown[0]!r}; the keys are {', '.join(sorted(KEYS))}")
+    for key in ("source", "bronze", "dbt_project", "generator", "dags"):
+        if key in table and not isinstance(table[key], str):
+            raise PipelineError(f"{where}: {key} must be a string (a path or a name)")
+    if "source" not in table:
+        raise PipelineError(f'{where}: no source; name the source datakit (source = "kits/my_source")')
+    layers = table.get("layers", [])
+    if not isinstance(layers, list) or not all(isinstance(x, str) for x in layers):
+        raise PipelineError(f"{where}: layers must be a list of datakits (paths or names)")
+    steps = _steps(table.get("dbt_steps", ["build"] if "dbt_project" in table else []), where)
+    if steps and "dbt_project" not in table:
+        raise PipelineError(f'{where}: dbt_steps without a dbt_project; give dbt_project = "path/to/project"')
+    project = str((base / table["dbt_project"]).resolve()) if "dbt_project" in table else None
+    return Pipeline(
+        name=name,
+        source=_kit_value(table["source"], base),
+        bronze=_kit_value(table["bronze"], base) if "bronze" in table else None,
+        project=project,
+        dbt_steps=steps,
+        layers=tuple(_kit_value(x, base) for x in layers),
+        generator=table.get("generator"),
+        dags=str((base / table["dags"]).resolve()) if "dags" in table else None,
+        declared_in=where,
+    )
+
+
+def find_pyproject(start: str | Path | None = None) -> Path | None:
+    """The nearest ``pyproject.toml`` with a ``[tool.datakits]`` table, from ``start`` (default: here) upward."""
+    folder = Path(start or Path.cwd()).resolve()
+    if folder.is_file():
+        folder = folder.parent
+    for candidate in (folder, *folder.parents):
+        path = candidate / "pyproject.toml"
+        if path.is_file() and "datakits" in _read_toml(path).get("tool", {}):
+            return path
+    return None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise PipelineError(f"{path}: cannot read it: {' '.join(str(exc).split())}") from None
+
+
+def pipelines_from_pyproject(path: str | Path) -> dict[str, Pipeline]:
+    """The pipelines a ``pyproject.toml`` declares under ``[tool.datakits.pipelines]``."""
+    path = Path(path).resolve()
+    tool = _read_toml(path).get("tool", {}).get("datakits", {})
+    unknown = sorted(set(tool) - {"pipelines"})
+    if unknown:
+        raise PipelineError(f"{path}: unknown key {unknown[0]!r} in [tool.datakits]; it holds pipelines")
+    tables = tool.get("pipelines", {})
+    return {name: pipeline_from_mapping(name, table, path.parent, str(path)) for name, table in tables.items()}
+
+
+def _entry_points() -> Iterator[Pipeline]:
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        where = f"entry point {ENTRY_POINT_GROUP}:{ep.name} ({ep.value})"
+        try:
+            declared = ep.load()
+            module = sys.modules[ep.module]
+        except Exception as exc:  # a package's declaration may fail to import in any way; name it
+            raise PipelineError(f"{where} does not load: {type(exc).__name__}: {exc}") from None
+        base = Path(module.__file__ or ".").resolve().parent
+        yield pipeline_from_mapping(ep.name, declared, base, where)
+
+
+def declared_pipelines(start: str | Path | None = None) -> dict[str, Pipeline]:
+    """Every declared pipeline by name: the entry points', then the nearest ``pyproject.toml``'s (which win)."""
+    found = {p.name: p for p in _entry_points()}
+    pyproject = find_pyproject(start)
+    if pyproject is not None:
+        found.update(pipelines_from_pyproject(pyproject))
+    return found
+
+
+def get_pipeline(pipeline: str | Pipeline = "pagila", start: str | Path | None = None) -> Pipeline:
+    """A declared pipeline by name (see :func:`declared_pipelines`), or the one given."""
+    if isinstance(pipeline, Pipeline):
+        return pipeline
+    found = declared_pipelines(start)
+    if pipeline not in found:
+        known = ", ".join(sorted(found)) or "none declared"
+        raise PipelineError(f"unknown pipeline {pipeline!r}; use one of {known}")
+    return found[pipeline]

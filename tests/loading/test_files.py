@@ -1,0 +1,117 @@
+"""A folder of ``<table>.csv`` files as a source: read with the datakit's types, all of it or nothing.
+
+A wrong header, a value that does not fit its column, and a missing file are each one line naming the
+file (and the row and column), through the library and through ``datakits load``; nothing is loaded.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import inspect, text
+
+from framework import Database, Datakit, LoadError, load_datakit, stage_folder
+from framework.cli.init import init_project
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("files") / "shop"
+    init_project(root)
+    return root
+
+
+@pytest.fixture(scope="module")
+def kit(project: Path) -> Datakit:
+    return load_datakit(project / "kits" / "shop_source")
+
+
+@pytest.fixture
+def database(servers: Any) -> Iterator[Database]:
+    _, run = servers.get("postgres_local")
+    made = run.create_database("files")
+    yield made
+    run.drop(made)
+
+
+def load(project: Path, folder: Path) -> subprocess.CompletedProcess[str]:
+    kit = str(project / "kits" / "shop_source")
+    command = ["load", "--source", str(folder), "--datakit", kit, "--target", "postgres_local"]
+    python = [sys.executable, "-m", "framework.cli"]
+    return subprocess.run([*python, *command], capture_output=True, text=True, timeout=300)
+
+
+def tables_in(database: Database) -> list[str]:
+    engine = database.engine()
+    try:
+        return inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+
+
+def broken(project: Path, tmp_path: Path, name: str, text_: str | None) -> Path:
+    """The project's landing files with ``name`` replaced by ``text_`` (removed when None)."""
+    folder = tmp_path / "landing"
+    folder.mkdir()
+    for path in (project / "data").glob("*.csv"):
+        (folder / path.name).write_text(path.read_text())
+    if text_ is None:
+        (folder / name).unlink()
+    else:
+        (folder / name).write_text(text_)
+    return folder
+
+
+def test_files_load_with_the_datakits_types(project: Path, kit: Datakit, database: Database) -> None:
+    assert stage_folder(project / "data", kit, database) == {"customers": 3, "orders": 4}
+    engine = database.engine()
+    try:
+        with engine.connect() as conn:
+            amount, day = conn.execute(text("SELECT amount, ordered_at::date FROM orders WHERE id = 1")).one()
+    finally:
+        engine.dispose()
+    assert amount == Decimal("12.50") and str(day) == "2024-03-01"
+
+
+BAD = [
+    (
+        "customers.csv",
+        "id,full_name,signed_up\n1,Ann,2024-01-05\n",
+        r"customers.csv: the header column 'full_name' is not in table customers; it must name the columns id, name",
+    ),
+    (
+        "orders.csv",
+        "id,customer_id,amount,ordered_at\n1,1,12.50,2024-03-01 10:00:00\n2,1,lots,2024-03-04 16:30:00\n",
+        r"orders.csv: row 2 \(line 3\), column amount: 'lots' is not a decimal number \(nothing was loaded\)",
+    ),
+    ("orders.csv", None, r"landing: no orders.csv for table orders of datakit shop_source; give one <table>.csv"),
+]
+
+
+@pytest.mark.parametrize(("name", "content", "expected"), BAD, ids=["wrong-header", "bad-value", "missing-file"])
+def test_a_file_that_does_not_fit_is_one_line_and_nothing_loads(
+    project: Path, kit: Datakit, database: Database, tmp_path: Path, name: str, content: str | None, expected: str
+) -> None:
+    folder = broken(project, tmp_path, name, content)
+    with pytest.raises(LoadError, match=expected) as caught:
+        stage_folder(folder, kit, database)
+    assert "\n" not in str(caught.value)
+    assert tables_in(database) == []  # checked whole before anything was written: not even a table
+
+    done = load(project, folder)
+    assert done.returncode == 2, done.stdout + done.stderr
+    [line] = done.stderr.strip().splitlines()
+    assert line.startswith("datakits: ") and caught.value.args[0] in line
+
+
+def test_datakits_load_reads_a_folder(project: Path) -> None:
+    done = load(project, project / "data")
+    assert done.returncode == 0, done.stderr
+    assert "files       7 rows 2 files" in done.stderr
+    assert "loading " in done.stdout and "br__shop__public" in done.stdout

@@ -1,0 +1,70 @@
+"""The wheel carries what its commands need, and runs them from an empty folder outside the repository.
+
+pyproject.toml lists its packages (so that it can map dbt/, dags/ and compose/ into the wheel as
+``datakits/_platform``): every package of the tree must be on that list. The slow test builds the wheel,
+installs it with the ``embedded``, ``dbt`` and ``airflow`` extras into a fresh virtual environment in a
+temp folder (pip's cache makes it quick), and from an empty folder runs Pagila to gold on
+postgres_embedded; ``datakits dags check`` there looks for ./dags, never in site-packages; the stack
+finds its compose file in the package.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_every_package_is_in_the_wheel() -> None:
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {
+        ".".join(path.parent.relative_to(ROOT).parts)
+        for top in ("framework", "pytest_datakits", "datakits")
+        for path in (ROOT / top).rglob("__init__.py")
+    }
+    assert found - listed == set(), "add these to [tool.setuptools] packages in pyproject.toml"
+
+
+def run(*args: str, cwd: Path, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(list(args), capture_output=True, text=True, cwd=cwd, timeout=timeout)
+
+
+@pytest.mark.slow
+def test_the_wheel_runs_pagila_from_an_empty_folder(tmp_path: Path) -> None:
+    built = run(
+        sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path / "dist"), str(ROOT), cwd=tmp_path
+    )
+    assert built.returncode == 0, built.stderr[-3000:]
+    [wheel] = (tmp_path / "dist").glob("pytest_datakits-*.whl")
+    venv = tmp_path / "venv"
+    assert run(sys.executable, "-m", "venv", str(venv), cwd=tmp_path).returncode == 0
+    installed = run(str(venv / "bin" / "pip"), "install", "-q", f"{wheel}[embedded,dbt,airflow]", cwd=tmp_path)
+    assert installed.returncode == 0, installed.stderr[-3000:]
+    datakits = str(venv / "bin" / "datakits")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+
+    listed = run(datakits, "pipelines", cwd=empty)
+    assert listed.returncode == 0, listed.stderr
+    assert f"dbt      {venv}" in listed.stdout and "_platform/dbt/pagila_warehouse" in listed.stdout
+
+    done = run(datakits, "pipeline", "pagila", "--source", "generate:0.1", "--target", "postgres_embedded", cwd=empty)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = {line.split()[0]: line.split()[1:] for line in done.stdout.splitlines() if line.strip()}
+    assert "fact_rental" in rows and "dbt_gold" in rows and "pipeline pagila done in" in done.stdout
+
+    checked = run(datakits, "dags", "check", cwd=empty)  # ./dags is not there: said so, site-packages not read
+    assert checked.returncode == 2 and checked.stderr.strip().startswith("datakits: no DAG folder dags;"), checked
+    packaged = next(venv.glob("lib/python*/site-packages/datakits/_platform/dags"))
+    checked = run(datakits, "dags", "check", str(packaged), cwd=empty)
+    assert checked.returncode == 0 and "pagila_pipeline" in checked.stdout, checked.stdout + checked.stderr
+
+    python = str(venv / "bin" / "python")
+    code = "from framework.stack.compose import COMPOSE_FILE; print(COMPOSE_FILE)"
+    compose = run(python, "-c", code, cwd=empty).stdout.strip()
+    assert compose.startswith(str(venv)) and Path(compose).is_file()
