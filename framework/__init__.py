@@ -50,7 +50,7 @@ from .kits.deploy import CleanupResult, DeployResult, cleanup_deployment, deploy
 from .kits.discovery import Datakit, discover_datakit_modules, discover_sqlmodel_classes, load_datakit
 from .kits.discovery import import_root as import_root
 from .kits.temporal import TemporalMixin, history_of, history_table, temporal_exclude, track_history
-from .kits.validate import Drift, ValidationResult, validate_deployment
+from .kits.validate import Drift, ValidationResult, tested_by_dbt, validate_deployment
 from .kits.workspace import ISOLATIONS as ISOLATIONS
 from .kits.workspace import Prepare as Prepare
 from .kits.workspace import ProvisionedTarget, TestDatabase, Workspace
@@ -173,6 +173,7 @@ __all__ = [
     "summarize_warehouse",
     "tables_to_load",
     "temporal_exclude",
+    "tested_by_dbt",
     "track_history",
     "url_from_connection",
     "validate_deployment",

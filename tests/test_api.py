@@ -82,6 +82,7 @@ PUBLIC = {
     "deploy_warehouse",
     "get_pipeline",
     "tables_to_load",
+    "tested_by_dbt",  # issue 18: foreign keys that dbt tests, declared on a contract datakit
     "load_bronze_table",
     "run_pipeline",
     "summarize_warehouse",

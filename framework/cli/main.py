@@ -2,8 +2,8 @@
 
     datakits targets                  (or --list-targets, the original framework's flag)
     datakits deploy PATH|NAME --target T [--derive-bronze] [--validate] [--cleanup] [--keep]
-    datakits validate PATH|NAME --target T [--derive-bronze]
-    datakits reap --target T
+    datakits validate PATH|NAME --target T [--derive-bronze] [--ignore-extra-tables]
+    datakits reap --target T [--templates]
     datakits load --source URL --datakit NAME --target T [--tables ...] [--batch-id ...] [--workers N]
     datakits generate pagila --scale S --target T [--seed N] [--keep]
     datakits pipeline pagila --source URL|generate[:SCALE] --target T [--batch-id B] [--workers N]
@@ -87,6 +87,12 @@ def _parser() -> argparse.ArgumentParser:
     _add_target_flags(deploy)
     validate = sub.add_parser("validate", help="Validate a deployed datakit against its contract")
     validate.add_argument("datakit", help="Datakit path, installed name or module")
+    validate.add_argument(
+        "--ignore-extra-tables",
+        action="store_true",
+        help="Tables of the datakit's schemas that it does not have are not drift (a schema shared with "
+        "dbt's seeds and staging, or another team's tables)",
+    )
     add_derive_flag(validate)
     _add_target_flags(validate)
     reaper = sub.add_parser("reap", help="Drop databases left by dead runs on a target's server")
@@ -145,7 +151,7 @@ def _cmd_deploy(args: argparse.Namespace, validate_only: bool = False) -> int:
                 f"{len(result.existing)} already there ({result.seconds:.2f}s)"
             )
         if validate_only or args.validate:
-            report = validate_deployment(kit, database)
+            report = validate_deployment(kit, database, ignore_extra_tables=getattr(args, "ignore_extra_tables", False))
             print(f"validate {kit.name}: {report.summary()}")
             status = 0 if report.success else 1
         if getattr(args, "cleanup", False):
