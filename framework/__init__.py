@@ -54,6 +54,8 @@ from .kits.validate import Drift, ValidationResult, tested_by_dbt, validate_depl
 from .kits.workspace import ISOLATIONS as ISOLATIONS
 from .kits.workspace import Prepare as Prepare
 from .kits.workspace import ProvisionedTarget, TestDatabase, Workspace
+from .kits.workspace import TemplateReuse as TemplateReuse
+from .kits.workspace import template_notes as template_notes
 from .loading.loader import BulkDataLoader, LoadResult, load_datakit_tables
 from .pipeline.flow import create_engine_for_target, validate_pipeline_flow
 from .pipeline.steps import (

@@ -117,6 +117,8 @@ def prepare_callables(config: pytest.Config, workdir: Path) -> list[Prepare]:
             base = workdir / "dbt" / "template"
             run_dbt(project, database, ("build",), state_dir=dbt_state_dir(project, database.url, base))
 
+    fill.step = "fill"  # type: ignore[attr-defined]  # named in the run's report of its template
+    build.step = "dbt build"  # type: ignore[attr-defined]
     filling = bool(config.hook.pytest_datakit_fill_template.get_hookimpls())
     return [*([fill] if filling else []), *([build] if settings.projects else [])]
 

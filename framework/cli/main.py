@@ -24,6 +24,8 @@ import argparse
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
 
 from ..engines import ENGINES
 from ..engines.urls import safe_text
@@ -96,6 +98,9 @@ def _parser() -> argparse.ArgumentParser:
     add_derive_flag(validate)
     _add_target_flags(validate)
     reaper = sub.add_parser("reap", help="Drop databases left by dead runs on a target's server")
+    reaper.add_argument(
+        "--templates", action="store_true", help="Drop the kept templates too (pytest --datakit-reuse keeps them)"
+    )
     _add_target_flags(reaper)
     load = sub.add_parser("load", help="Load source tables into bronze tables, in parallel, in one batch")
     add_load_arguments(load)
@@ -162,6 +167,18 @@ def _cmd_deploy(args: argparse.Namespace, validate_only: bool = False) -> int:
     return status
 
 
+#: where pytest --datakit-reuse keeps an embedded server's data (pytest_datakits.reuse), from the project's folder
+KEPT_DATA = Path(".pytest_cache") / "d" / "datakits"
+
+
+def _kept_data(config: TargetConfig) -> TargetConfig:
+    """An embedded target whose data pytest --datakit-reuse keeps here: that server, with its kept templates."""
+    folder = KEPT_DATA / config.name
+    if config.provisioner == "embedded" and folder.is_dir():
+        return replace(config, options={**config.options, "data_dir": str(folder.resolve())})
+    return config
+
+
 def _cmd_generate(args: argparse.Namespace) -> int:
     """Generate into a URL (that database) or a named target (a disposable database: --keep to keep it)."""
     generate = load_generator(args.dataset)  # registered through the datakits.generators entry point
@@ -198,11 +215,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "deploy" and not args.datakit:
             raise DatakitError("deploy needs a datakit: datakits deploy PATH|NAME --target T (or --list-targets)")
         if args.command == "reap":
-            reaped = reap_report(_target(args))
+            reaped = reap_report(_kept_data(_target(args)), templates=args.templates)
             dropped = reaped.dropped
             print(f"reaped {len(dropped)} database(s) of dead runs" + (f": {', '.join(dropped)}" if dropped else ""))
             if reaped.skipped:
                 print(f"left alone (no run makes such names): {', '.join(map(repr, reaped.skipped))}")
+            if reaped.removed_templates:
+                print(
+                    f"removed {len(reaped.removed_templates)} kept template(s): {', '.join(reaped.removed_templates)}"
+                )
+            if reaped.templates:
+                hint = "in use, left alone" if args.templates else "remove them with --templates"
+                print(f"kept templates ({hint}): {', '.join(reaped.templates)}")
             return 0
         if args.command == "generate":
             return _cmd_generate(args)
