@@ -17,6 +17,9 @@ contracts)::
 """
 
 from .airflow.dagtest import AirflowHome, DagRunResult
+from .dbt.listing import DbtTest as DbtTest
+from .dbt.listing import failing_rows as failing_rows
+from .dbt.listing import list_tests as list_dbt_tests  # noqa: F401 (plumbing for the plugin)
 from .dbt.runner import DbtNode, DbtResult, run_dbt
 
 # plumbing the plugin reads to check its options and wire its fixtures: importable, not in __all__

@@ -16,7 +16,7 @@ import pytest
 
 from framework import RunGuest, RunHost, interrupt_on_sigterm
 
-from . import dbt, hooks, kitpaths, markers, options, report, reuse, rootdir
+from . import dbt, dbt_tests, hooks, kitpaths, markers, options, report, reuse, rootdir
 from .dbt import datakit_dbt, datakit_dbt_project  # noqa: F401 (fixtures are found by name on the plugin module)
 from .fixtures import (  # noqa: F401 (fixtures are found by name on the plugin module)
     _datakit_commit_isolation,
@@ -46,6 +46,7 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 def pytest_addoption(parser: pytest.Parser) -> None:
     options.add_options(parser)
     dbt.add_options(parser)
+    dbt_tests.add_options(parser)
     reuse.add_options(parser)
 
 
@@ -75,6 +76,7 @@ def pytest_configure(config: pytest.Config) -> None:
     state = PluginState(settings)
     config.stash[_RESTORE_SIGTERM] = interrupt_on_sigterm()  # SIGTERM cleans up as Ctrl-C does
     config.stash[dbt.SETTINGS] = dbt.resolve(config)
+    config.stash[dbt_tests.ENABLED] = dbt_tests.enabled(config)
     state.prepare = lambda workdir: dbt.prepare_callables(config, workdir)
     state.reuse = lambda: reuse.template_reuse(config, reusing, config.stash[dbt.SETTINGS].projects)
     workerinput = getattr(config, "workerinput", None)
@@ -127,7 +129,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize(TARGET_FIXTURE, params, indirect=True, scope="session")
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+@pytest.hookimpl(tryfirst=True)  # before -k and -m deselect
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.stash[dbt_tests.ENABLED]:  # dbt's own tests as items (--datakit-dbt-tests)
+        dbt_tests.collect(session, config.stash[dbt.SETTINGS].projects, items)
+    _learn_schemas(config, items)
+
+
+def _learn_schemas(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Learn the schemas of the datakits that markers add (SQLite and MySQL map them per engine)."""
     state = config.stash[STATE]
     for item in items:

@@ -60,7 +60,9 @@ class DbtNode:
     status: str  # success, error, skipped, pass, fail, warn, no-op
     seconds: float = 0.0
     rows_affected: int | None = None
-    message: str | None = None
+    message: str | None = None  # dbt's message, on one line
+    detail: str | None = field(default=None, repr=False, compare=False)  # dbt's message as it gave it
+    compiled_sql: str | None = field(default=None, repr=False, compare=False)  # a test's query: its failing rows
 
     @property
     def resource_type(self) -> str:
@@ -415,7 +417,9 @@ def _node_finished(progress: Progress) -> Callable[[Any], None]:
     return callback
 
 
-def _node(unique_id: str, status: object, seconds: object, response: Any, message: object) -> DbtNode:
+def _node(
+    unique_id: str, status: object, seconds: object, response: Any, message: object, compiled: object = None
+) -> DbtNode:
     rows = dict(response or {}).get("rows_affected")
     return DbtNode(
         unique_id=unique_id,
@@ -423,6 +427,8 @@ def _node(unique_id: str, status: object, seconds: object, response: Any, messag
         seconds=float(seconds or 0.0),  # type: ignore[arg-type]
         rows_affected=int(rows) if isinstance(rows, int | float) and rows >= 0 else None,
         message=_one_line(str(message)) if message else None,
+        detail=str(message) if message else None,
+        compiled_sql=str(compiled) if compiled else None,
     )
 
 
@@ -454,7 +460,17 @@ def _in_process(
     ran = getattr(result.result, "results", None)
     nodes = None
     if isinstance(ran, list):
-        nodes = [_node(r.node.unique_id, r.status, r.execution_time, r.adapter_response, r.message) for r in ran]
+        nodes = [
+            _node(
+                r.node.unique_id,
+                r.status,
+                r.execution_time,
+                r.adapter_response,
+                r.message,
+                getattr(r.node, "compiled_code", None),
+            )
+            for r in ran
+        ]
     return nodes, _one_line(str(result.exception)) if result.exception is not None else None
 
 
@@ -491,6 +507,7 @@ def _read_results(path: Path) -> list[DbtNode]:
             item.get("execution_time"),
             item.get("adapter_response"),
             item.get("message"),
+            item.get("compiled_code"),
         )
         for item in data.get("results", [])
     ]
