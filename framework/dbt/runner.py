@@ -2,9 +2,12 @@
 
 The profile is made from the database's URL (the embedded server's Unix socket folder as
 ``host``; the password passed through an environment variable, never written or printed) in a
-folder of its own per database: ``<state>/profiles``, ``<state>/target``, ``<state>/logs``. One
-target folder per database keeps dbt's partial parsing warm between calls and never reuses a
-manifest across databases (dbt stores database names in it).
+*state folder*: ``<state>/profiles``, ``<state>/target``, ``<state>/logs``. A state folder is keyed
+by what dbt's manifest depends on (:func:`manifest_key`: the project, dbt's version, the adapter,
+the profile's shape with the database name, which dbt writes into every node), so partial parsing
+stays warm for the same key and a manifest is never reused where it does not hold. State folders
+are private (0700, files 0600); under the default root (:func:`state_root`) the
+:data:`MAX_STATES` most recently used are kept and older ones removed.
 
 dbt runs in this process through ``dbtRunner``, one invocation at a time (dbt is not thread-safe;
 sequential calls are fine), or with ``subprocess=True`` in a child process, so that several
