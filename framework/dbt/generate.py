@@ -290,7 +290,9 @@ def source_changes(
     path = sources_path(kit, project) if project is not None else Path(str(output))
     own = described(project_dir(project), "sources") if project is not None else {}
     if path.exists() and not is_generated(path) and project is None:
-        own = {name: found for name, found in described(path.parent, "sources").items() if found[0].path == path}
+        loaded = YamlFile.load(path)  # FILE is the user's own: its sources are edited in place
+        entries = (loaded.data.get("sources") if hasattr(loaded.data, "get") else None) or []
+        own = {e["name"]: (loaded, e) for e in entries if hasattr(e, "get") and isinstance(e.get("name"), str)}
     edited: dict[Path, YamlFile] = {}
     rest = []
     for source in sources_data(kit):

@@ -311,7 +311,8 @@ def _cli_args(
     cli += ["--target-path", str(state / "target"), "--log-path", str(state / "logs")]
     cli += ["--log-level", "info" if log else "none", "--log-level-file", "info", "--no-use-colors"]
     if select:
-        cli += ["--select", *([select] if isinstance(select, str) else list(select))]
+        # a few nodes: dbt asks for the relations it needs instead of listing every schema first
+        cli += ["--no-populate-cache", "--select", *([select] if isinstance(select, str) else list(select))]
     if vars:
         cli += ["--vars", json.dumps(dict(vars), default=str)]
     return cli

@@ -81,7 +81,7 @@ def _ddl(datakits: Sequence[Datakit], server: Server) -> str:
     for kit in datakits:
         for table in kit.tables:
             parts.append(str(CreateTable(table).compile(dialect=dialect)))
-            parts += [str(CreateIndex(index).compile(dialect=dialect)) for index in table.indexes]
+            parts += sorted(str(CreateIndex(index).compile(dialect=dialect)) for index in table.indexes)  # a set
     return "\n".join(parts)
 
 

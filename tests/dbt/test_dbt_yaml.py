@@ -191,3 +191,22 @@ def test_a_foreign_key_not_declared_tested_is_missing(built: Database) -> None:
     )
     report = validate_deployment([orders], built, ignore_extra_tables=True)
     assert any(d.kind == "missing_foreign_key" for d in report.drift) and not report.tested
+
+
+def test_inert_leaves_plain_text_alone_and_wraps_jinja_whole() -> None:
+    from framework.dbt.merge import inert
+
+    assert inert("One row per customer.") == "One row per customer."
+    assert inert("{{ env_var('X') }}") == "{% raw %}{{ env_var('X') }}{% endraw %}"
+    tricky = inert("a {% endraw %} b {{ x }}")  # an endraw inside cannot end the raw block early
+    assert tricky.startswith("{% raw %}a {% endraw %}{{ '{% endraw %}' }}{% raw %} b {{ x }}")
+
+
+def test_sources_into_an_output_file_of_the_users_own_edit_it_in_place(jaffle: Path, tmp_path: Path) -> None:
+    mine = tmp_path / "my_sources.yml"
+    mine.write_text(SOURCES_YML)
+    kit = str(jaffle.parent / "kits" / "jaffle_source")
+    assert main(["dbt", "sources", kit, "--output", str(mine)]) == 0
+    written = mine.read_text()
+    assert "# loaded nightly" in written and "schema: public" in written and "- name: raw_orders" in written
+    assert main(["dbt", "sources", kit, "--output", str(mine), "--check"]) == 0
