@@ -18,6 +18,9 @@ contracts)::
 
 from .airflow.dagtest import AirflowHome, DagRunResult
 from .airflow.factory import pipeline_dag
+from .dbt.listing import DbtTest as DbtTest
+from .dbt.listing import failing_rows as failing_rows
+from .dbt.listing import list_tests as list_dbt_tests  # noqa: F401 (plumbing for the plugin)
 from .dbt.runner import DbtNode, DbtResult, run_dbt
 
 # plumbing the plugin reads to check its options and wire its fixtures: importable, not in __all__
@@ -51,10 +54,12 @@ from .kits.deploy import CleanupResult, DeployResult, cleanup_deployment, deploy
 from .kits.discovery import Datakit, discover_datakit_modules, discover_sqlmodel_classes, load_datakit
 from .kits.discovery import import_root as import_root
 from .kits.temporal import TemporalMixin, history_of, history_table, temporal_exclude, track_history
-from .kits.validate import Drift, ValidationResult, validate_deployment
+from .kits.validate import Drift, ValidationResult, tested_by_dbt, validate_deployment
 from .kits.workspace import ISOLATIONS as ISOLATIONS
 from .kits.workspace import Prepare as Prepare
 from .kits.workspace import ProvisionedTarget, TestDatabase, Workspace
+from .kits.workspace import TemplateReuse as TemplateReuse
+from .kits.workspace import template_notes as template_notes
 from .loading.files import stage_folder
 from .loading.loader import BulkDataLoader, LoadResult, load_datakit_tables
 from .pipeline.declared import declared_pipelines
@@ -181,6 +186,7 @@ __all__ = [
     "summarize_warehouse",
     "tables_to_load",
     "temporal_exclude",
+    "tested_by_dbt",
     "track_history",
     "url_from_connection",
     "validate_deployment",

@@ -106,6 +106,7 @@ def prepare_callables(config: pytest.Config, workdir: Path) -> list[Prepare]:
     conftest.py that implements ``pytest_datakit_fill_template`` is known).
     """
     settings = config.stash[SETTINGS]
+    tests_are_items = bool(config.getoption("datakit_dbt_tests") or config.getini("datakit_dbt_tests"))
 
     def fill(target: TargetConfig, database: Database) -> None:
         config.hook.pytest_datakit_fill_template(target=target, database=database)
@@ -113,10 +114,16 @@ def prepare_callables(config: pytest.Config, workdir: Path) -> list[Prepare]:
     def build(target: TargetConfig, database: Database) -> None:
         if ENGINES[target.engine].dbt_adapter is None:
             return  # dbt runs on PostgreSQL; tests reading its tables on other targets find them missing
+        # with --datakit-dbt-tests, dbt's tests are items of their own: the template's build leaves them out
+        args = (
+            ("build", "--exclude", "resource_type:test", "resource_type:unit_test") if tests_are_items else ("build",)
+        )
         for project in settings.projects:
             base = workdir / "dbt" / "template"
-            run_dbt(project, database, ("build",), state_dir=dbt_state_dir(project, database.url, base))
+            run_dbt(project, database, args, state_dir=dbt_state_dir(project, database.url, base))
 
+    fill.step = "fill"  # type: ignore[attr-defined]  # named in the run's report of its template
+    build.step = "dbt build"  # type: ignore[attr-defined]
     filling = bool(config.hook.pytest_datakit_fill_template.get_hookimpls())
     return [*([fill] if filling else []), *([build] if settings.projects else [])]
 

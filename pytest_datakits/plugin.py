@@ -9,13 +9,14 @@ workers join it through ``workerinput``. Each process makes its own databases
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from framework import RunGuest, RunHost, interrupt_on_sigterm
 
-from . import dbt, hooks, kitpaths, markers, options, report, rootdir
+from . import dbt, dbt_tests, hooks, kitpaths, markers, options, report, reuse, rootdir
 from .dbt import datakit_dbt, datakit_dbt_project  # noqa: F401 (fixtures are found by name on the plugin module)
 from .fixtures import (  # noqa: F401 (fixtures are found by name on the plugin module)
     _datakit_commit_isolation,
@@ -34,6 +35,7 @@ from .state import STATE, TARGET_FIXTURE, PluginState
 
 _HANDOVER = "datakits"
 _RESTORE_SIGTERM = pytest.StashKey[Callable[[], None]]()
+REUSE = pytest.StashKey[reuse.ReuseSettings]()
 pytest_plugins = ["pytest_datakits.airflow"]  # Airflow homes and the datakit_airflow fixture
 
 
@@ -44,6 +46,8 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 def pytest_addoption(parser: pytest.Parser) -> None:
     options.add_options(parser)
     dbt.add_options(parser)
+    dbt_tests.add_options(parser)
+    reuse.add_options(parser)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -65,10 +69,16 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", markers.HELP)
     if config.getoption("help", False):
         return  # --help works whatever the datakit settings are
-    state = PluginState(options.resolve(config))
+    settings = options.resolve(config)
+    config.stash[REUSE] = reusing = reuse.resolve(config)
+    if reusing.enabled:  # the embedded server's data stays in the project's cache folder
+        settings = replace(settings, targets=reuse.keep_servers(settings.targets, config))
+    state = PluginState(settings)
     config.stash[_RESTORE_SIGTERM] = interrupt_on_sigterm()  # SIGTERM cleans up as Ctrl-C does
     config.stash[dbt.SETTINGS] = dbt.resolve(config)
+    config.stash[dbt_tests.ENABLED] = dbt_tests.enabled(config)
     state.prepare = lambda workdir: dbt.prepare_callables(config, workdir)
+    state.reuse = lambda: reuse.template_reuse(config, reusing, config.stash[dbt.SETTINGS].projects)
     workerinput = getattr(config, "workerinput", None)
     if workerinput is not None and _HANDOVER in workerinput:
         state.handover = RunGuest(workerinput[_HANDOVER])
@@ -119,7 +129,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize(TARGET_FIXTURE, params, indirect=True, scope="session")
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+@pytest.hookimpl(tryfirst=True)  # before -k and -m deselect
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.stash[dbt_tests.ENABLED]:  # dbt's own tests as items (--datakit-dbt-tests)
+        dbt_tests.collect(session, config.stash[dbt.SETTINGS].projects, items)
+    _learn_schemas(config, items)
+
+
+def _learn_schemas(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Learn the schemas of the datakits that markers add (SQLite and MySQL map them per engine)."""
     state = config.stash[STATE]
     for item in items:
@@ -144,7 +161,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     state = config.stash.get(STATE, None)
-    return [*report.header(state), *dbt.header(config.stash[dbt.SETTINGS])] if state is not None else []
+    if state is None:
+        return []
+    return [*report.header(state), *dbt.header(config.stash[dbt.SETTINGS]), *reuse.header(config.stash[REUSE])]
 
 
 @pytest.hookimpl(trylast=True)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from framework import Datakit, Prepare, RunGuest, RunHost, Workspace, load_datakit
+from framework import Datakit, Prepare, RunGuest, RunHost, TemplateReuse, Workspace, load_datakit
 
 from .options import Settings
 
@@ -48,6 +48,7 @@ class PluginState:
     stats: dict[str, TargetStats] = field(default_factory=dict)
     remote_errors: dict[str, str] = field(default_factory=dict)  # from xdist workers
     prepare: Callable[[Path], list[Prepare]] | None = None  # what each template gets after the deploy
+    reuse: Callable[[], TemplateReuse | None] | None = None  # --datakit-reuse: keep templates between runs
     _kits: dict[str, Datakit] = field(default_factory=dict)
     _schemas: set[str | None] = field(default_factory=set)
     _workspace: Workspace | None = None
@@ -57,15 +58,18 @@ class PluginState:
             source = self.handover or self.host
             assert source is not None
             prepare = self.prepare(source.workdir) if self.prepare is not None else []
+            reuse = self.reuse() if self.reuse is not None else None
             self._workspace = Workspace(
                 source,
                 self.settings.targets,
                 self.settings.datakits,
                 worker=self.worker,
                 schemas=self._schemas,
-                # xdist workers copy one template; alone, deploy directly, unless there is a template to prepare
-                shared=self.handover is not None or bool(prepare),
+                # xdist workers copy one template; alone, deploy directly, unless there is a template to
+                # prepare or to keep
+                shared=self.handover is not None or bool(prepare) or reuse is not None,
                 prepare=prepare,
+                reuse=reuse,
             )
         return self._workspace
 

@@ -86,6 +86,7 @@ PUBLIC = {
     "deploy_warehouse",
     "get_pipeline",
     "tables_to_load",
+    "tested_by_dbt",  # issue 18: foreign keys that dbt tests, declared on a contract datakit
     "load_bronze_table",
     "run_pipeline",
     "summarize_warehouse",
@@ -159,6 +160,7 @@ def test_unknown_target_lists_the_known_ones() -> None:
 
 # words the plugin reads to check its options; not part of the library's public surface
 PLUGIN_INTERNALS = {
+    "DbtTest",  # issue 18: dbt's tests as items (pytest_datakits.dbt_tests)
     "ENGINES",
     "ISOLATIONS",
     "Prepare",
@@ -172,6 +174,10 @@ PLUGIN_INTERNALS = {
     "server_target",
     "sweep_workdirs",
     "target_names",
+    "TemplateReuse",  # issue 18: --datakit-reuse (pytest_datakits.reuse)
+    "template_notes",
+    "failing_rows",
+    "list_dbt_tests",
     "to_url",
 }
 

@@ -4,12 +4,15 @@
     datakits dbt contracts DATAKIT --project PATH [--check]
     datakits dbt build --project PATH --target T [--select ...] [--vars JSON] [--keep]
 
-``sources`` prints the datakit's dbt sources (or writes ``models/_<datakit>__sources.yml`` of the
-project, or FILE); ``contracts`` writes the models' properties files from a layer's datakit. With
-``--check`` neither writes: exit 1 and the differences when the project's YAML no longer matches
-the datakit. ``build`` prints a line per node as it finishes (stderr) and a summary table
-(stdout). Errors (a missing project, a broken model, a failing test, a target that is not
-PostgreSQL) are one line on stderr and exit status 2.
+``sources`` prints the datakit's dbt sources (or writes them into the project: a source the
+project already describes is edited in its own file, the rest go to ``models/_<datakit>__sources.yml``;
+or FILE); ``contracts`` sets the models' contracts from a layer's datakit, in the project's own
+properties files where a model is described, in ``_<folder>__models.yml`` where it is not
+(``framework.dbt.generate``). With ``--check`` neither writes: exit 1 and a unified diff of each
+file whose meaning differs from the datakit (comments, quoting and the kit path's spelling aside).
+``build`` prints a line per node as it finishes (stderr) and a summary table (stdout). Errors (a
+missing project, a broken model, a failing test, a target that is not PostgreSQL)
+are one line on stderr and exit status 2.
 """
 
 from __future__ import annotations
@@ -21,11 +24,19 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from ..dbt.generate import check_contracts, source_name, sources_yaml, write_contracts
+from ..dbt.generate import (
+    FileChange,
+    contract_changes,
+    drift_of,
+    kit_label,
+    source_changes,
+    sources_yaml,
+    write_changes,
+)
 from ..dbt.runner import DbtNode, DbtResult, failure_message, postgres_targets, project_dir, run_dbt
 from ..engines import engine_kind
 from ..errors import DatakitError, DbtError
-from ..kits.discovery import load_datakit
+from ..kits.discovery import Datakit, load_datakit
 from ..targets.named import TargetConfig
 from ..targets.resolve import keep_note, open_target
 
@@ -63,52 +74,51 @@ def run(args: argparse.Namespace, target: Callable[[argparse.Namespace], TargetC
 
 def _sources(args: argparse.Namespace) -> int:
     kit = load_datakit(args.datakit)
-    text = sources_yaml(kit)
-    if args.project:
-        project = project_dir(args.project)
-        path: Path | None = project / "models" / f"_{source_name(kit, next(iter(kit.schemas)))}__sources.yml"
-    else:
-        path = Path(args.output) if args.output else None
-    if path is None:
+    if not args.project and not args.output:
         if args.check:
             raise DatakitError("--check needs --project or --output: the file to compare")
-        sys.stdout.write(text)
+        sys.stdout.write(sources_yaml(kit))
         return 0
-    current = path.read_text(encoding="utf-8") if path.exists() else None
-    if args.check:
-        if current != text:
-            print(f"{path}: the sources of {kit.name} differ; run: datakits dbt sources {kit.name} ...")
-            return 1
-        print(f"{path}: matches {kit.name}")
-        return 0
-    if current != text:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    print(f"{'wrote' if current != text else 'unchanged'} {path}")
-    return 0
+    changes = source_changes(kit, project=args.project, output=args.output)
+    where = args.project or args.output
+    return _apply(kit, changes, args.check, "sources", f"datakits dbt sources {kit.name} ...", where)
 
 
 def _contracts(args: argparse.Namespace) -> int:
     kit = load_datakit(args.datakit)
-    if args.check:
-        drift = check_contracts(kit, args.project)
+    changes = contract_changes(kit, args.project)
+    return _apply(
+        kit,
+        changes,
+        args.check,
+        "model contracts",
+        f"datakits dbt contracts {kit.name} --project {args.project}",
+        args.project,
+    )
+
+
+def _apply(kit: Datakit, changes: list[FileChange], check: bool, what: str, command: str, where: str) -> int:
+    """Write the changes, or with ``check`` print a diff of each and exit 1 when any says something else."""
+    label = kit_label(kit)
+    if check:
+        drift = drift_of(kit, changes)
         if drift:
-            print(f"{len(drift)} file(s) differ from the datakit {kit.name}:")
+            print(f"{len(drift)} file(s) differ from the datakit {label}:")
             for item in drift:
                 print(str(item).rstrip())
-            print(f"run: datakits dbt contracts {kit.name} --project {args.project}")
+            print(f"run: {command}")
             return 1
-        print(f"the model contracts in {args.project} match the datakit {kit.name}")
+        print(f"the {what} in {where} match the datakit {label}")
         return 0
-    changed = write_contracts(kit, args.project)
-    for path in changed:
-        print(f"wrote {path}")
-    print(f"{len(changed)} file(s) written from {kit.name}" if changed else f"unchanged: they match {kit.name}")
+    written = write_changes(changes)
+    for path in written:
+        print(f"{'removed' if not path.exists() else 'wrote'} {path}")
+    print(f"{len(written)} file(s) written from {label}" if written else f"unchanged: they match {label}")
     return 0
 
 
 def _progress_line(node: DbtNode) -> None:
-    rows = f"{node.rows_affected:>9,} rows" if node.rows_affected is not None else " " * 14
+    rows = f"{node.rows_affected:>9,} rows" if node.rows_affected is not None and node.builds else " " * 14
     print(f"  {node.resource_type:<9} {node.name:<48} {node.status:<8} {rows} {node.seconds:7.2f}s", file=sys.stderr)
 
 

@@ -2,8 +2,8 @@
 
     datakits targets                  (or --list-targets, the original framework's flag)
     datakits deploy PATH|NAME --target T [--derive-bronze] [--validate] [--cleanup] [--keep]
-    datakits validate PATH|NAME --target T [--derive-bronze]
-    datakits reap --target T
+    datakits validate PATH|NAME --target T [--derive-bronze] [--ignore-extra-tables]
+    datakits reap --target T [--templates]
     datakits load --source URL --datakit NAME --target T [--tables ...] [--batch-id ...] [--workers N]
     datakits generate pagila --scale S --target T [--seed N] [--keep]
     datakits pipeline NAME --source URL|generate[:SCALE]|FOLDER --target T [--batch-id B] [--workers N]
@@ -26,6 +26,8 @@ import argparse
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
 
 from ..engines import ENGINES
 from ..engines.urls import safe_text
@@ -90,9 +92,18 @@ def _parser() -> argparse.ArgumentParser:
     _add_target_flags(deploy)
     validate = sub.add_parser("validate", help="Validate a deployed datakit against its contract")
     validate.add_argument("datakit", help="Datakit path, installed name or module")
+    validate.add_argument(
+        "--ignore-extra-tables",
+        action="store_true",
+        help="Tables of the datakit's schemas that it does not have are not drift (a schema shared with "
+        "dbt's seeds and staging, or another team's tables)",
+    )
     add_derive_flag(validate)
     _add_target_flags(validate)
     reaper = sub.add_parser("reap", help="Drop databases left by dead runs on a target's server")
+    reaper.add_argument(
+        "--templates", action="store_true", help="Drop the kept templates too (pytest --datakit-reuse keeps them)"
+    )
     _add_target_flags(reaper)
     load = sub.add_parser("load", help="Load source tables into bronze tables, in parallel, in one batch")
     add_load_arguments(load)
@@ -149,7 +160,7 @@ def _cmd_deploy(args: argparse.Namespace, validate_only: bool = False) -> int:
                 f"{len(result.existing)} already there ({result.seconds:.2f}s)"
             )
         if validate_only or args.validate:
-            report = validate_deployment(kit, database)
+            report = validate_deployment(kit, database, ignore_extra_tables=getattr(args, "ignore_extra_tables", False))
             print(f"validate {kit.name}: {report.summary()}")
             status = 0 if report.success else 1
         if getattr(args, "cleanup", False):
@@ -158,6 +169,18 @@ def _cmd_deploy(args: argparse.Namespace, validate_only: bool = False) -> int:
         if getattr(args, "keep", False) and config.disposable:
             print(keep_note(config, database))
     return status
+
+
+#: where pytest --datakit-reuse keeps an embedded server's data (pytest_datakits.reuse), from the project's folder
+KEPT_DATA = Path(".pytest_cache") / "d" / "datakits"
+
+
+def _kept_data(config: TargetConfig) -> TargetConfig:
+    """An embedded target whose data pytest --datakit-reuse keeps here: that server, with its kept templates."""
+    folder = KEPT_DATA / config.name
+    if config.provisioner == "embedded" and folder.is_dir():
+        return replace(config, options={**config.options, "data_dir": str(folder.resolve())})
+    return config
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
@@ -196,11 +219,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "deploy" and not args.datakit:
             raise DatakitError("deploy needs a datakit: datakits deploy PATH|NAME --target T (or --list-targets)")
         if args.command == "reap":
-            reaped = reap_report(_target(args))
+            reaped = reap_report(_kept_data(_target(args)), templates=args.templates)
             dropped = reaped.dropped
             print(f"reaped {len(dropped)} database(s) of dead runs" + (f": {', '.join(dropped)}" if dropped else ""))
             if reaped.skipped:
                 print(f"left alone (no run makes such names): {', '.join(map(repr, reaped.skipped))}")
+            if reaped.removed_templates:
+                print(
+                    f"removed {len(reaped.removed_templates)} kept template(s): {', '.join(reaped.removed_templates)}"
+                )
+            if reaped.templates:
+                hint = "in use, left alone" if args.templates else "remove them with --templates"
+                print(f"kept templates ({hint}): {', '.join(reaped.templates)}")
             return 0
         if args.command == "generate":
             return _cmd_generate(args)

@@ -2,14 +2,19 @@
 
 A datakit is the contract of the layer dbt builds. From it come, never hand-copied:
 
-- ``sources_yaml(kit)``: dbt ``sources:`` (one source per schema; tables, columns, data types,
+- ``source_changes(kit, project)``: dbt ``sources:`` (one source per schema, always naming its
+  schema: ``public`` for a datakit in the default schema; tables, columns, data types,
   descriptions from the classes' docstrings and the fields' descriptions).
-- ``contract_files(kit, project)``: per model folder, a ``_<folder>__models.yml`` with each
-  model's columns and ``data_type``, ``contract: {enforced: true}``, the primary key and
-  not-null constraints, ``unique`` / ``not_null`` tests on a one-column key and a
-  ``relationships`` test per foreign key. The file is generated whole: hand-written tests go in
-  other files (dbt's ``tests/`` or a ``unit_tests:`` file).
-- ``check_contracts(kit, project)``: the differences between those files and the project's.
+- ``contract_changes(kit, project)``: each model's columns and ``data_type``,
+  ``contract: {enforced: true}``, the primary key and not-null constraints, ``unique`` /
+  ``not_null`` tests on a one-column key and a ``relationships`` test per foreign key.
+
+Where the project already describes a model or source (any properties file of its own), that
+entry is edited in place (``framework.dbt.merge``: descriptions, tests, meta, comments and key
+order stay); what is described nowhere goes to a generated file (``_<folder>__models.yml`` per
+model folder, ``models/_<datakit>__sources.yml``), written whole. A change is a
+:class:`FileChange`; ``--check`` compares meaning (what the YAML loads to), not spelling.
+Every generated string is inert for dbt's Jinja (``merge.inert``).
 
 Data types are the PostgreSQL names of the columns' SQLAlchemy types (dbt runs on PostgreSQL here).
 """
@@ -26,9 +31,10 @@ from typing import Any
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql
 
-from .runner import project_dir
-from ..kits.discovery import Datakit
 from ..errors import DbtError
+from ..kits.discovery import Datakit
+from .merge import YamlFile, described, inert, is_generated, merge_model, merge_source, same_meaning
+from .runner import project_dir
 
 GENERATED = "# generated from the datakit {kit} by `datakits dbt {command}`: edit the datakit, not this file\n"
 _DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call,unused-ignore]
@@ -64,8 +70,13 @@ def _field_doc(cls: type | None, column: str) -> str | None:
 
 def _with_description(entry: dict[str, Any], description: str | None) -> dict[str, Any]:
     if description:
-        entry["description"] = description
+        entry["description"] = inert(description)
     return entry
+
+
+def kit_label(kit: Datakit) -> str:
+    """The datakit's name however it was spelled (``kits/jaffle_marts/``, ``./kits/jaffle_marts``)."""
+    return Path(str(kit.name).rstrip("/\\")).name.removesuffix(".py") or str(kit.name)
 
 
 def _dump(data: dict[str, Any], header: str) -> str:
@@ -81,12 +92,16 @@ def _dump(data: dict[str, Any], header: str) -> str:
 
 def source_name(kit: Datakit, schema: str | None) -> str:
     """A datakit's dbt source name: the datakit's name, with the schema when it has several."""
-    base = Path(kit.name).name.removesuffix(".py")
+    base = kit_label(kit)
     return base if len(kit.schemas) == 1 else f"{base}_{schema or 'default'}"
 
 
-def sources_yaml(kit: Datakit) -> str:
-    """dbt's ``sources:`` for a datakit: one source per schema, every table and column typed."""
+#: the schema of a datakit's tables in the default schema, on PostgreSQL (where dbt runs here)
+DEFAULT_SCHEMA = "public"
+
+
+def sources_data(kit: Datakit) -> list[dict[str, Any]]:
+    """dbt's ``sources:`` entries for a datakit: one source per schema, every table and column typed."""
     module_doc = inspect.getdoc(kit.modules[0]) if kit.modules else None
     sources = []
     for schema in sorted(kit.schemas, key=lambda s: s or ""):
@@ -94,16 +109,27 @@ def sources_yaml(kit: Datakit) -> str:
         for table in (t for t in kit.tables if t.schema == schema):
             cls = _class_of(kit, table)
             columns = [
-                _with_description({"name": str(c.name), "data_type": data_type(table, c.name)}, _field_doc(cls, c.name))
+                _with_description(
+                    {"name": inert(str(c.name)), "data_type": inert(data_type(table, c.name))},
+                    _field_doc(cls, c.name),
+                )
                 for c in table.columns
             ]
-            tables.append({**_with_description({"name": str(table.name)}, _doc(cls)), "columns": columns})
-        source: dict[str, Any] = {"name": source_name(kit, schema)}
-        if schema:
-            source["schema"] = str(schema)
+            tables.append({**_with_description({"name": inert(str(table.name))}, _doc(cls)), "columns": columns})
+        # no schema key would make dbt read the source's name as its schema
+        source: dict[str, Any] = {
+            "name": inert(source_name(kit, schema)),
+            "schema": inert(str(schema or DEFAULT_SCHEMA)),
+        }
         _with_description(source, module_doc.split("\n\n")[0].replace("\n", " ") if module_doc else None)
         sources.append({**source, "tables": tables})
-    return _dump({"version": 2, "sources": sources}, GENERATED.format(kit=kit.name, command="sources"))
+    return sources
+
+
+def sources_yaml(kit: Datakit, sources: list[dict[str, Any]] | None = None) -> str:
+    """The generated sources file of a datakit (or of some of its sources), whole."""
+    data = sources_data(kit) if sources is None else sources
+    return _dump({"version": 2, "sources": data}, GENERATED.format(kit=kit_label(kit), command="sources"))
 
 
 # --- contracts ------------------------------------------------------------------------------------
@@ -117,8 +143,12 @@ def _column_tests(table: Table, column: str) -> list[Any]:
     for fk in sorted(table.columns[column].foreign_keys, key=lambda f: f.target_fullname):
         target_table = fk.target_fullname.split(".")[-2]
         target_column = fk.target_fullname.split(".")[-1]
-        tests.append({"relationships": {"arguments": {"to": f"ref('{target_table}')", "field": target_column}}})
+        to = f"ref('{target_table}')"  # dbt's own Jinja: the target model's name is checked by dbt
+        tests.append({"relationships": {"arguments": {"to": to, "field": inert(target_column)}}})
     return tests
+
+
+_PLAIN_NAME = re.compile(r"[a-z_][a-z0-9_$]*")
 
 
 def model_properties(kit: Datakit, table: Table) -> dict[str, Any]:
@@ -127,19 +157,22 @@ def model_properties(kit: Datakit, table: Table) -> dict[str, Any]:
     columns = []
     for column in table.columns:
         entry = _with_description(
-            {"name": str(column.name), "data_type": data_type(table, column.name)}, _field_doc(cls, column.name)
+            {"name": inert(str(column.name)), "data_type": inert(data_type(table, column.name))},
+            _field_doc(cls, column.name),
         )
+        if not _PLAIN_NAME.fullmatch(str(column.name)):
+            entry["quote"] = True  # dbt's contract DDL names the column as written
         if not column.nullable:
             entry["constraints"] = [{"type": "not_null"}]
         tests = _column_tests(table, column.name)
         if tests:
             entry["data_tests"] = tests
         columns.append(entry)
-    model = _with_description({"name": str(table.name)}, _doc(cls))
+    model = _with_description({"name": inert(str(table.name))}, _doc(cls))
     model["config"] = {"contract": {"enforced": True}}
     pk = [c.name for c in table.primary_key.columns]
     if pk:
-        model["constraints"] = [{"type": "primary_key", "columns": [str(c) for c in pk]}]
+        model["constraints"] = [{"type": "primary_key", "columns": [inert(str(c)) for c in pk]}]
     model["columns"] = columns
     return model
 
@@ -154,9 +187,59 @@ def contracts_path(folder: Path) -> Path:
     return folder / f"_{folder.name}__models.yml"
 
 
-def contract_files(kit: Datakit, project: str | Path) -> dict[Path, str]:
-    """The generated properties files of a datakit's models, by path, with their text."""
-    project = Path(project)
+# --- changes to a project's files -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One properties file as it is (``current``) and as the datakit wants it (``new``; None: no file)."""
+
+    path: Path
+    current: str | None
+    new: str | None
+
+    @property
+    def changed(self) -> bool:
+        """Whether the file says something else than the datakit wants (comments and spelling aside)."""
+        return not same_meaning(self.current, self.new)
+
+    def diff(self, kit: str) -> str:
+        lines = difflib.unified_diff(
+            (self.current or "").splitlines(keepends=True),
+            (self.new or "").splitlines(keepends=True),
+            fromfile=f"{self.path} (project)",
+            tofile=f"{self.path} (datakit {kit})",
+            n=1,
+        )
+        return "".join(lines)
+
+    def apply(self) -> None:
+        if self.new is None:
+            self.path.unlink(missing_ok=True)
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.write_text(self.new, encoding="utf-8")
+
+
+def _read(path: Path) -> str | None:
+    return path.read_text(encoding="utf-8") if path.exists() else None
+
+
+def _generated_by(path: Path, kit: Datakit, command: str) -> bool:
+    """A file this command generated from this datakit (another datakit's stays)."""
+    if not is_generated(path, command):
+        return False
+    first = (_read(path) or "").split("\n", 1)[0]
+    return first.startswith(GENERATED.format(kit=kit_label(kit), command=command).split(" by ")[0] + " by")
+
+
+def _edited(files: dict[Path, YamlFile]) -> list[FileChange]:
+    return [FileChange(path, f.original, f.text()) for path, f in sorted(files.items())]
+
+
+def contract_changes(kit: Datakit, project: str | Path) -> list[FileChange]:
+    """The project's properties files as the datakit's model contracts want them."""
+    project = project_dir(project)
     files = model_files(project)
     missing = [t.name for t in kit.tables if t.name not in files]
     if missing:
@@ -164,16 +247,78 @@ def contract_files(kit: Datakit, project: str | Path) -> dict[Path, str]:
             f"datakit {kit.name!r}: no model for table(s) {', '.join(missing)} in {project / 'models'}; "
             f"write models/<folder>/{missing[0]}.sql"
         )
-    by_folder: dict[Path, list[dict[str, Any]]] = {}
+    own = described(project, "models")
+    edited: dict[Path, YamlFile] = {}
+    generated: dict[Path, list[dict[str, Any]]] = {}
     for table in kit.tables:
-        by_folder.setdefault(contracts_path(files[table.name].parent), []).append(model_properties(kit, table))
-    header = GENERATED.format(kit=kit.name, command="contracts")
-    return {path: _dump({"version": 2, "models": models}, header) for path, models in sorted(by_folder.items())}
+        properties = model_properties(kit, table)
+        if table.name in own:
+            found, entry = own[table.name]
+            merge_model(entry, properties)
+            edited[found.path] = found
+        else:
+            generated.setdefault(contracts_path(files[table.name].parent), []).append(properties)
+    changes = []
+    header = GENERATED.format(kit=kit_label(kit), command="contracts")
+    for path, models in sorted(generated.items()):
+        if path.exists() and not is_generated(path):  # a file of the user's own under the generated name
+            found = edited.get(path) or YamlFile.load(path)
+            if found.data.get("models") is None:
+                found.data["models"] = []
+            found.data["models"].extend(models)
+            edited[path] = found
+        else:
+            changes.append(FileChange(path, _read(path), _dump({"version": 2, "models": models}, header)))
+    for folder in sorted({files[t.name].parent for t in kit.tables}):
+        path = contracts_path(folder)
+        if path not in generated and _generated_by(path, kit, "contracts"):
+            changes.append(FileChange(path, _read(path), None))  # every model there is described elsewhere now
+    return sorted([*changes, *_edited(edited)], key=lambda c: c.path)
+
+
+def sources_path(kit: Datakit, project: str | Path) -> Path:
+    return project_dir(project) / "models" / f"_{kit_label(kit)}__sources.yml"
+
+
+def source_changes(
+    kit: Datakit, project: str | Path | None = None, output: str | Path | None = None
+) -> list[FileChange]:
+    """The files of a datakit's sources: the project's own entries edited, the rest in the generated file
+    (``models/_<datakit>__sources.yml`` of ``project``, or ``output``)."""
+    if project is None and output is None:
+        raise DbtError("the sources' file needs a project or an output file")
+    path = sources_path(kit, project) if project is not None else Path(str(output))
+    own = described(project_dir(project), "sources") if project is not None else {}
+    if path.exists() and not is_generated(path) and project is None:
+        loaded = YamlFile.load(path)  # FILE is the user's own: its sources are edited in place
+        entries = (loaded.data.get("sources") if hasattr(loaded.data, "get") else None) or []
+        own = {e["name"]: (loaded, e) for e in entries if hasattr(e, "get") and isinstance(e.get("name"), str)}
+    edited: dict[Path, YamlFile] = {}
+    rest = []
+    for source in sources_data(kit):
+        if source["name"] in own:
+            found, entry = own[source["name"]]
+            merge_source(entry, source)
+            edited[found.path] = found
+        else:
+            rest.append(source)
+    changes = []
+    if rest and path.exists() and not is_generated(path):
+        found = edited.get(path) or YamlFile.load(path)
+        if found.data.get("sources") is None:
+            found.data["sources"] = []
+        found.data["sources"].extend(rest)
+        edited[path] = found
+    elif rest:
+        changes.append(FileChange(path, _read(path), sources_yaml(kit, rest)))
+    elif _generated_by(path, kit, "sources"):
+        changes.append(FileChange(path, _read(path), None))
+    return sorted([*changes, *_edited(edited)], key=lambda c: c.path)
 
 
 @dataclass(frozen=True)
 class ContractDrift:
-    """A generated properties file that the project does not have as generated."""
+    """A properties file that does not say what the datakit does."""
 
     path: Path
     diff: str  # a unified diff, project -> datakit
@@ -182,28 +327,25 @@ class ContractDrift:
         return f"{self.path}: differs from the datakit\n{self.diff}"
 
 
+def drift_of(kit: Datakit, changes: list[FileChange]) -> list[ContractDrift]:
+    return [ContractDrift(c.path, c.diff(kit_label(kit))) for c in changes if c.changed]
+
+
+def write_changes(changes: list[FileChange]) -> list[Path]:
+    """Write the files whose meaning changes; return them (spelling alone rewrites nothing)."""
+    written = []
+    for change in changes:
+        if change.changed:
+            change.apply()
+            written.append(change.path)
+    return written
+
+
 def check_contracts(kit: Datakit, project: str | Path) -> list[ContractDrift]:
-    """Where the project's model YAML no longer matches the datakit (empty when it does)."""
-    drift = []
-    for path, text in contract_files(kit, project).items():
-        current = path.read_text(encoding="utf-8") if path.exists() else ""
-        if current != text:
-            lines = difflib.unified_diff(
-                current.splitlines(keepends=True),
-                text.splitlines(keepends=True),
-                fromfile=f"{path} (project)",
-                tofile=f"{path} (datakit {kit.name})",
-                n=1,
-            )
-            drift.append(ContractDrift(path, "".join(lines)))
-    return drift
+    """Where the project's model YAML no longer says what the datakit does (empty when it does)."""
+    return drift_of(kit, contract_changes(kit, project))
 
 
 def write_contracts(kit: Datakit, project: str | Path) -> list[Path]:
-    """Write the generated properties files; return those that changed."""
-    changed = []
-    for path, text in contract_files(kit, project).items():
-        if not path.exists() or path.read_text(encoding="utf-8") != text:
-            path.write_text(text, encoding="utf-8")
-            changed.append(path)
-    return changed
+    """Write the model contracts into the project; return the files that changed."""
+    return write_changes(contract_changes(kit, project))

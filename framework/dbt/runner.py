@@ -2,9 +2,12 @@
 
 The profile is made from the database's URL (the embedded server's Unix socket folder as
 ``host``; the password passed through an environment variable, never written or printed) in a
-folder of its own per database: ``<state>/profiles``, ``<state>/target``, ``<state>/logs``. One
-target folder per database keeps dbt's partial parsing warm between calls and never reuses a
-manifest across databases (dbt stores database names in it).
+*state folder*: ``<state>/profiles``, ``<state>/target``, ``<state>/logs``. A state folder is keyed
+by what dbt's manifest depends on (:func:`manifest_key`: the project, dbt's version, the adapter,
+the profile's shape with the database name, which dbt writes into every node), so partial parsing
+stays warm for the same key and a manifest is never reused where it does not hold. State folders
+are private (0700, files 0600); under the default root (:func:`state_root`) the
+:data:`MAX_STATES` most recently used are kept and older ones removed.
 
 dbt runs in this process through ``dbtRunner``, one invocation at a time (dbt is not thread-safe;
 sequential calls are fine), or with ``subprocess=True`` in a child process, so that several
@@ -16,6 +19,7 @@ dbt's console output is off (``log=True`` turns it on); its log goes to ``<state
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -32,15 +36,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock
+from filelock import FileLock, Timeout
 from sqlalchemy.engine import URL
 
 from ..engines import engine_kind
+from ..engines.urls import engine_of, safe_url, to_url, with_driver
 from ..errors import DbtError
+from ..targets.named import TargetConfig, list_targets
 from ..targets.resolve import resolve_target
 from ..targets.runs import Database
-from ..targets.named import TargetConfig, list_targets
-from ..engines.urls import engine_of, safe_url, to_url, with_driver
 
 __all__ = ["DbtError", "DbtNode", "DbtResult", "dbt_state_dir", "postgres_targets", "project_dir", "run_dbt"]
 
@@ -59,7 +63,9 @@ class DbtNode:
     status: str  # success, error, skipped, pass, fail, warn, no-op
     seconds: float = 0.0
     rows_affected: int | None = None
-    message: str | None = None
+    message: str | None = None  # dbt's message, on one line
+    detail: str | None = field(default=None, repr=False, compare=False)  # dbt's message as it gave it
+    compiled_sql: str | None = field(default=None, repr=False, compare=False)  # a test's query: its failing rows
 
     @property
     def resource_type(self) -> str:
@@ -73,8 +79,13 @@ class DbtNode:
     def failed(self) -> bool:
         return self.status in FAILED
 
+    @property
+    def builds(self) -> bool:
+        """Whether the node writes rows (a model, seed or snapshot): a test's rows are not data."""
+        return self.resource_type in ("model", "seed", "snapshot")
+
     def describe(self) -> str:
-        rows = f" ({self.rows_affected:,} rows)" if self.rows_affected is not None else ""
+        rows = f" ({self.rows_affected:,} rows)" if self.rows_affected is not None and self.builds else ""
         return f"{self.resource_type} {self.name}: {self.status}{rows}"
 
 
@@ -173,13 +184,95 @@ def _profile(url: URL, threads: int) -> dict[str, Any]:
     return output
 
 
-def dbt_state_dir(project: Path, url: URL, base: Path | None = None) -> Path:
-    """The folder that holds one project's profile, target and logs for one database."""
-    root = base or Path(tempfile.gettempdir()) / "datakits-dbt"
+STATE_ROOT_ENV = "DATAKITS_DBT_STATE"
+#: state folders kept under the default root; the least recently used beyond this are removed
+MAX_STATES = 8
+KEY_FILE = "key.json"
+USED_FILE = ".used"
+
+
+def state_root() -> Path:
+    """Where the state folders go by default: ``$DATAKITS_DBT_STATE``, else ``<temp>/datakits-dbt-<uid>``."""
+    configured = os.environ.get(STATE_ROOT_ENV, "").strip()
+    return Path(configured) if configured else Path(tempfile.gettempdir()) / f"datakits-dbt-{os.getuid()}"
+
+
+def _dbt_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("dbt-core")
+    except PackageNotFoundError:
+        return "none"
+
+
+def manifest_key(project: Path, url: URL, threads: int = 4) -> dict[str, Any]:
+    """What a dbt manifest depends on beyond the project's files (partial parsing follows those):
+    the project, dbt's version, the adapter and the profile's shape, the database name among it
+    (dbt writes it into every node). Never the password."""
+    host = url.host or url.query.get("host") or "localhost"
+    return {
+        "project": str(project.resolve()),
+        "dbt": _dbt_version(),
+        "adapter": engine_kind(engine_of(url)).dbt_adapter,
+        "host": str(host[0] if isinstance(host, tuple) else host),
+        "port": url.port,
+        "user": url.username,
+        "database": url.database,
+        "schema": "public",
+        "threads": threads,
+    }
+
+
+def dbt_state_dir(project: Path, url: URL, base: Path | None = None, threads: int = 4) -> Path:
+    """The folder that holds one project's profile, target and logs for one manifest key.
+
+    ``<root>/<project>-<hash of its path>/<database>-<hash of manifest_key>``: a manifest is never
+    used where one of the things it depends on differs, and the same key finds the same warm state.
+    """
+    root = base or state_root()
     project_key = hashlib.sha256(str(project.resolve()).encode()).hexdigest()[:8]
-    where = f"{url.host or url.query.get('host')}:{url.port}/{url.database}"
-    db_key = hashlib.sha256(where.encode()).hexdigest()[:8]
-    return root / f"{project.name}-{project_key}" / f"{url.database}-{db_key}"
+    key = json.dumps(manifest_key(project, url, threads), sort_keys=True, default=str)
+    return root / f"{project.name}-{project_key}" / f"{url.database}-{hashlib.sha256(key.encode()).hexdigest()[:10]}"
+
+
+def _private_dir(path: Path) -> None:
+    """Make ``path`` (and its missing parents) readable by this user only."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.chmod(0o700)
+
+
+def make_private(state: Path) -> None:
+    """Folders 0700, files 0600 under ``state``: dbt's compiled SQL and logs are the user's alone."""
+    for folder, dirs, files in os.walk(state):
+        for name in dirs:
+            with contextlib.suppress(OSError):
+                os.chmod(os.path.join(folder, name), 0o700)
+        for name in files:
+            with contextlib.suppress(OSError):
+                os.chmod(os.path.join(folder, name), 0o600)
+
+
+def prune_states(root: Path, keep: int = MAX_STATES) -> list[Path]:
+    """Remove the least recently used state folders under ``root`` beyond ``keep`` (never one in use)."""
+    states = [p for p in root.glob("*/*") if p.is_dir() and (p / KEY_FILE).exists()]
+    states.sort(key=lambda p: (p / USED_FILE).stat().st_mtime if (p / USED_FILE).exists() else 0.0, reverse=True)
+    removed = []
+    for state in states[keep:]:
+        lock = FileLock(state / ".lock")
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            continue  # a dbt of another process runs there now
+        try:
+            shutil.rmtree(state, ignore_errors=True)
+        finally:
+            lock.release()
+        removed.append(state)
+    for folder in root.glob("*"):
+        with contextlib.suppress(OSError):
+            folder.rmdir()  # a project's folder left empty
+    return removed
 
 
 def _project_name(project: Path) -> str:
@@ -218,7 +311,8 @@ def _cli_args(
     cli += ["--target-path", str(state / "target"), "--log-path", str(state / "logs")]
     cli += ["--log-level", "info" if log else "none", "--log-level-file", "info", "--no-use-colors"]
     if select:
-        cli += ["--select", *([select] if isinstance(select, str) else list(select))]
+        # a few nodes: dbt asks for the relations it needs instead of listing every schema first
+        cli += ["--no-populate-cache", "--select", *([select] if isinstance(select, str) else list(select))]
     if vars:
         cli += ["--vars", json.dumps(dict(vars), default=str)]
     return cli
@@ -248,10 +342,41 @@ def _one_line(text: str, limit: int = 400) -> str:
     return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
+#: dbt-postgres names a column's type by psycopg2's type caster (``LONGINTEGER`` for bigint):
+#: drift is told in the database's own names, as ``validate`` does
+_DB_TYPE_NAMES = {
+    "LONGINTEGER": "BIGINT",
+    "INTEGER": "INTEGER",
+    "FLOAT": "DOUBLE PRECISION",
+    "DECIMAL": "NUMERIC",
+    "STRING": "TEXT",
+    "UNICODE": "TEXT",
+    "BOOLEAN": "BOOLEAN",
+    "DATETIME": "TIMESTAMP",
+    "DATETIMETZ": "TIMESTAMP WITH TIME ZONE",
+    "DATE": "DATE",
+    "TIME": "TIME",
+    "INTERVAL": "INTERVAL",
+    "BINARY": "BYTEA",
+    "ROWID": "OID",
+    "JSON": "JSON",
+    "JSONB": "JSONB",
+    "INTEGERARRAY": "INTEGER[]",
+    "LONGINTEGERARRAY": "BIGINT[]",
+    "STRINGARRAY": "TEXT[]",
+}
+
+
+def db_type_name(name: str) -> str:
+    """A type as the database names it, from dbt's contract table (``LONGINTEGER`` -> ``BIGINT``)."""
+    return _DB_TYPE_NAMES.get(name.strip().upper(), name.strip().upper())
+
+
 def _condense(message: str) -> str:
     """dbt's message without its macro call stack, a contract's mismatch table as a sentence."""
     kept: list[str] = []
     header: list[str] | None = None
+    mismatches: list[str] = []
     for raw in message.splitlines():
         line = raw.strip()
         if line.startswith("> ") or line.startswith("Please ensure the name, data_type"):
@@ -262,13 +387,20 @@ def _condense(message: str) -> str:
                 header = cells
             elif not all(set(c) <= {"-"} for c in cells):
                 row = dict(zip(header, cells, strict=False))
-                kept.append(
-                    f"{row.get('column_name')}: {row.get('definition_type') or 'missing'} in the model, "
-                    f"{row.get('contract_type') or 'missing'} in the contract ({row.get('mismatch_reason')});"
+                model = db_type_name(row["definition_type"]) if row.get("definition_type") else "missing"
+                contract = db_type_name(row["contract_type"]) if row.get("contract_type") else "missing"
+                mismatches.append(
+                    f"{row.get('column_name')}: {model} in the model, {contract} in the contract "
+                    f"({row.get('mismatch_reason')})"
                 )
             continue
+        if mismatches:
+            kept.append("; ".join(mismatches))
+            mismatches = []
         kept.append(line)
-    return " ".join(kept).rstrip(";")
+    if mismatches:
+        kept.append("; ".join(mismatches))
+    return " ".join(kept)
 
 
 def _node_finished(progress: Progress) -> Callable[[Any], None]:
@@ -289,7 +421,9 @@ def _node_finished(progress: Progress) -> Callable[[Any], None]:
     return callback
 
 
-def _node(unique_id: str, status: object, seconds: object, response: Any, message: object) -> DbtNode:
+def _node(
+    unique_id: str, status: object, seconds: object, response: Any, message: object, compiled: object = None
+) -> DbtNode:
     rows = dict(response or {}).get("rows_affected")
     return DbtNode(
         unique_id=unique_id,
@@ -297,6 +431,8 @@ def _node(unique_id: str, status: object, seconds: object, response: Any, messag
         seconds=float(seconds or 0.0),  # type: ignore[arg-type]
         rows_affected=int(rows) if isinstance(rows, int | float) and rows >= 0 else None,
         message=_one_line(str(message)) if message else None,
+        detail=str(message) if message else None,
+        compiled_sql=str(compiled) if compiled else None,
     )
 
 
@@ -328,7 +464,17 @@ def _in_process(
     ran = getattr(result.result, "results", None)
     nodes = None
     if isinstance(ran, list):
-        nodes = [_node(r.node.unique_id, r.status, r.execution_time, r.adapter_response, r.message) for r in ran]
+        nodes = [
+            _node(
+                r.node.unique_id,
+                r.status,
+                r.execution_time,
+                r.adapter_response,
+                r.message,
+                getattr(r.node, "compiled_code", None),
+            )
+            for r in ran
+        ]
     return nodes, _one_line(str(result.exception)) if result.exception is not None else None
 
 
@@ -345,7 +491,9 @@ def _in_subprocess(
     env = {**os.environ, **_environment(password)}
     level = cli.index("--log-level") + 1
     cli = [*cli[:level], "error", *cli[level + 1 :]]  # dbt's errors to stdout, for the message
-    done = subprocess.run([*_dbt_command(), *cli], env=env, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [*_dbt_command(), *cli], env=env, capture_output=True, text=True, check=False, umask=0o077
+    )
     if done.returncode == 2:  # dbt could not run (1 is failing nodes: they are in run_results.json)
         lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
         return None, _one_line(" ".join(lines[-3:]) or f"dbt exited with status {done.returncode}")
@@ -363,6 +511,7 @@ def _read_results(path: Path) -> list[DbtNode]:
             item.get("execution_time"),
             item.get("adapter_response"),
             item.get("message"),
+            item.get("compiled_code"),
         )
         for item in data.get("results", [])
     ]
@@ -396,7 +545,8 @@ def run_dbt(
     Raises :class:`DbtError` when dbt cannot run (a missing project, a model that does not
     compile, an unreachable database) and, with ``check`` (the default), when a node fails; the
     error's ``result`` holds the :class:`DbtResult`. ``state_dir`` is where the profile, target
-    and logs go (default: a folder per project and database under the temp folder). ``progress``
+    and logs go (default: a folder per project and manifest key under :func:`state_root`, of which
+    the :data:`MAX_STATES` most recently used are kept). State folders are private (0700, files 0600). ``progress``
     is called with each node as it finishes (in a child process: each node at the end).
     """
     project = project_dir(project)
@@ -404,10 +554,15 @@ def run_dbt(
         args = (args,)
     command = " ".join(args) or "build"
     url = _check_postgres(database)
-    state = Path(state_dir) if state_dir is not None else dbt_state_dir(project, url)
-    state.mkdir(parents=True, exist_ok=True)
+    root = state_root() if state_dir is None else None
+    state = Path(state_dir) if state_dir is not None else dbt_state_dir(project, url, root, threads)
+    if root is not None:
+        _private_dir(root)
+    _private_dir(state)
     shown = safe_url(url)
     with FileLock(state / ".lock"):  # one dbt at a time per database folder, across processes too
+        (state / KEY_FILE).write_text(json.dumps(manifest_key(project, url, threads), indent=1, default=str))
+        (state / USED_FILE).touch()
         profiles = _write_profile(state, _project_name(project), url, threads)
         results_file = state / "target" / "run_results.json"
         results_file.unlink(missing_ok=True)
@@ -421,6 +576,9 @@ def run_dbt(
         if subprocess and progress is not None:
             for node in result.nodes:
                 progress(node)
+        make_private(state)
+    if root is not None:
+        prune_states(root)
     if problem is not None and not result.failed:
         raise DbtError(f"dbt {command} on {shown}: {_explain(problem, shown)}", result=result)
     if check and result.failed:

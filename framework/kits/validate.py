@@ -3,13 +3,15 @@
 Per table: missing or extra; per column: missing, extra, type (compared in the engine's own
 terms, shown in the database's own names), nullability; per table: primary key, unique
 constraints, indexes and foreign keys (missing, extra, or pointing at another table or column).
+Foreign keys that dbt tests rather than the database holds (:func:`tested_by_dbt`) are listed as
+tested by dbt, not compared.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Constraint, Index, Table, UniqueConstraint, inspect
 from sqlalchemy.engine import Dialect, Engine, Inspector
@@ -19,6 +21,8 @@ from ..engines import engine_kind
 from ..engines.connect import physical_schema
 from ..results import MappingResult
 from .deploy import Tables, Target, as_tables, connected
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -47,12 +51,15 @@ class ValidationResult(MappingResult):
     target: str
     checked: list[str] = field(default_factory=list)
     drift: list[Drift] = field(default_factory=list)
+    #: foreign keys of the datakit that dbt tests (``relationships``) rather than the database holds
+    tested: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         head = f"{len(self.checked)} tables on {self.target}: "
+        tested = "".join(f"\n  tested by dbt: {t}" for t in self.tested)
         if self.success:
-            return head + "no drift"
-        return head + f"{len(self.drift)} drift(s)\n" + "\n".join(f"  - {d}" for d in self.drift)
+            return head + "no drift" + tested
+        return head + f"{len(self.drift)} drift(s)\n" + "\n".join(f"  - {d}" for d in self.drift) + tested
 
 
 _ALIASES = {
@@ -196,17 +203,27 @@ FOREIGN_KEYS = "dk_foreign_keys"
 TESTED = "tested"
 
 
+def tested_by_dbt(table_class: _T) -> _T:
+    """Declare that a contract datakit's table has its foreign keys tested by dbt, not created.
+
+    dbt rebuilds its tables, so a layer it builds holds its foreign keys as ``relationships``
+    tests (``datakits dbt contracts`` writes them). Use it on the class (``@tested_by_dbt``) or
+    call it with a ``Table``; ``validate_deployment`` then reports each such key as "tested by
+    dbt" instead of missing. It sets ``table.info[FOREIGN_KEYS] = TESTED``, which a class may
+    also put in its ``__table_args__``.
+    """
+    table = getattr(table_class, "__table__", table_class)
+    if not isinstance(table, Table):
+        raise TypeError(f"tested_by_dbt takes a SQLModel table class or a Table, not {table_class!r}")
+    table.info[FOREIGN_KEYS] = TESTED
+    return table_class
+
+
 def _named(kind: str, name: str | None) -> str:
     return f"{kind} {name}" if name else kind
 
 
-def _compare_foreign_keys(table: Table, inspector: Inspector, schema: str | None, dialect: Dialect) -> list[Drift]:
-    """Foreign keys, by their columns: missing, extra, or referring to another table or columns.
-
-    A table whose ``info`` says its foreign keys are ``TESTED`` (a layer that dbt rebuilds, where
-    they are ``relationships`` tests rather than constraints) has none to compare."""
-    if table.info.get(FOREIGN_KEYS) == TESTED:
-        return []
+def _wanted_foreign_keys(table: Table, dialect: Dialect) -> dict[tuple[str, ...], tuple[str | None, str]]:
     want: dict[tuple[str, ...], tuple[str | None, str]] = {}
     for fk in table.foreign_key_constraints:
         if _creates_on(fk, dialect):
@@ -215,6 +232,28 @@ def _compare_foreign_keys(table: Table, inspector: Inspector, schema: str | None
                 str(fk.name) if fk.name else None,
                 f"{refs[0].table.name} ({', '.join(c.name for c in refs)})",
             )
+    return want
+
+
+def tested_foreign_keys(table: Table, dialect: Dialect) -> list[str]:
+    """The foreign keys of a table declared :func:`tested_by_dbt`, one line each (none otherwise)."""
+    if table.info.get(FOREIGN_KEYS) != TESTED:
+        return []
+    return [
+        f"{table.fullname}: {_named('foreign key', name)} on ({', '.join(cols)}) to {referred}"
+        for cols, (name, referred) in _wanted_foreign_keys(table, dialect).items()
+    ]
+
+
+def _compare_foreign_keys(table: Table, inspector: Inspector, schema: str | None, dialect: Dialect) -> list[Drift]:
+    """Foreign keys, by their columns: missing, extra, or referring to another table or columns.
+
+    A table whose ``info`` says its foreign keys are ``TESTED`` (:func:`tested_by_dbt`: a layer
+    that dbt rebuilds, where they are ``relationships`` tests rather than constraints) has none
+    to compare: they are reported as tested by dbt."""
+    if table.info.get(FOREIGN_KEYS) == TESTED:
+        return []
+    want = _wanted_foreign_keys(table, dialect)
     got: dict[tuple[str, ...], tuple[str | None, str]] = {}
     for live in inspector.get_foreign_keys(table.name, schema=schema):
         referred = f"{live['referred_table']} ({', '.join(live['referred_columns'])})"
@@ -236,8 +275,16 @@ def _compare_foreign_keys(table: Table, inspector: Inspector, schema: str | None
     return drift
 
 
-def validate_deployment(tables: Tables, target: Target, report_extra_tables: bool = True) -> ValidationResult:
-    """Compare the live database at ``target`` with the datakit's tables."""
+def validate_deployment(
+    tables: Tables, target: Target, report_extra_tables: bool = True, *, ignore_extra_tables: bool = False
+) -> ValidationResult:
+    """Compare the live database at ``target`` with the datakit's tables.
+
+    ``ignore_extra_tables`` (or ``report_extra_tables=False``): tables of the datakit's schemas
+    that the datakit does not have are not drift. For a schema the datakit shares with others
+    (dbt's seeds and staging beside the marts, another team's tables).
+    """
+    report_extra_tables = report_extra_tables and not ignore_extra_tables
     table_list = as_tables(tables)
     # a temporal table's history table is part of the contract (framework.kits.temporal)
     table_list += [t.info["temporal_history"] for t in table_list if "temporal_history" in t.info]
@@ -254,6 +301,7 @@ def validate_deployment(tables: Tables, target: Target, report_extra_tables: boo
                     result.drift.append(Drift(table.fullname, "missing_table", "table is missing"))
                 else:
                     result.drift.extend(_compare_table(table, inspector, real, engine.dialect))
+                result.tested.extend(tested_foreign_keys(table, engine.dialect))
             if report_extra_tables:
                 prefix = f"{schema}." if schema else ""
                 for extra in sorted(live - {t.name for t in mine}):

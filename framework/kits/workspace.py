@@ -19,6 +19,15 @@ per test (``Workspace.test_database``):
 Database names (``<run>`` is the run id and its tag): ``dk_<run>_t<i>_tpl`` (the template of the
 run's i-th target), ``dk_<run>_t<i>_<process>`` (a process's database),
 ``dk_<run>_t<i>_<process>_f<n>`` (fresh).
+
+With a :class:`TemplateReuse` (the plugin's ``--datakit-reuse``), the run's template is kept after
+the run under a name that hashes what went into it (``framework.targets.runs.kept_template_name``:
+the datakits' DDL, and the caller's fingerprint of the rest: dbt projects' files, the fill hook's
+source), and a later run whose hash is the same clones that kept template instead of deploying,
+filling and building: nobody ever connects to a kept template, every run copies it. A new one
+replaces the older kept templates of the same scope. Servers that end with the run (a process or
+container target) keep nothing; the embedded server keeps its data folder for it (its
+``data_dir`` option).
 """
 
 from __future__ import annotations
@@ -26,18 +35,20 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TypeAlias
 
 from sqlalchemy import Table
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.schema import CreateIndex, CreateTable
 
 from ..engines import Server, engine_kind
 from ..engines.generic.dberrors import driver_message
 from ..errors import DatakitError, DeployError, TargetError
 from ..targets.named import TargetConfig
-from ..targets.runs import Database, Run
-from ..targets.sharing import ServerSource, once_per_run
+from ..targets.runs import Database, Run, kept_template_name, kept_templates
+from ..targets.sharing import ServerSource, once_per_run, run_notes
 from .deploy import DeployResult, deploy_data_objects
 from .discovery import Datakit
 from .isolation import committed, deploy_in_transaction, rolled_back
@@ -45,6 +56,39 @@ from .isolation import committed, deploy_in_transaction, rolled_back
 ISOLATIONS = ("rollback", "commit", "fresh")
 #: called with each database that gets the datakits first-hand, after the deploy
 Prepare: TypeAlias = Callable[[TargetConfig, Database], None]
+
+
+@dataclass(frozen=True)
+class TemplateReuse:
+    """Keep each target's template after the run; clone a kept one whose inputs are unchanged.
+
+    ``scope`` names whose templates they are (a project's folder): a new kept template replaces
+    the older ones of its scope and target. ``fingerprint`` hashes what the workspace cannot see
+    (the dbt projects' files, the fill hook's source). ``create``: build anew (and keep that) even
+    when a kept template matches.
+    """
+
+    scope: str
+    fingerprint: str
+    create: bool = False
+
+
+def _ddl(datakits: Sequence[Datakit], server: Server) -> str:
+    """The datakits' DDL as the server's engine runs it: a changed column makes another template."""
+    url = server.admin_url or server.database_url("x")  # SQLite has no admin database
+    dialect = url.get_dialect()()
+    parts = []
+    for kit in datakits:
+        for table in kit.tables:
+            parts.append(str(CreateTable(table).compile(dialect=dialect)))
+            parts += sorted(str(CreateIndex(index).compile(dialect=dialect)) for index in table.indexes)  # a set
+    return "\n".join(parts)
+
+
+def template_notes(workdir: Path, targets: Sequence[TargetConfig]) -> dict[str, str]:
+    """What the run did for each target's template (built, kept, cloned from a kept one), by target name."""
+    notes = run_notes(workdir)
+    return {t.name: notes[f"t{i}_tpl"] for i, t in enumerate(targets) if f"t{i}_tpl" in notes}
 
 
 @dataclass
@@ -109,9 +153,12 @@ class Workspace:
         schemas: Iterable[str | None] = (),
         shared: bool = True,
         prepare: Sequence[Prepare] = (),
+        reuse: TemplateReuse | None = None,
     ) -> None:
         self.source = source
         self.prepare = list(prepare)
+        self.reuse = reuse
+        self.notes: dict[str, str] = {}  # target -> what was done for its template
         self.datakits = list(datakits)
         self.worker = worker
         self.shared = shared  # other processes copy the same template; alone, it is made on first need
@@ -189,9 +236,14 @@ class Workspace:
             self._deploy_all(slot.config, template)
             return template
         name = slot.run.database_name(label)
+        kept, why_not = self._kept_name(slot, server)
 
-        def deploy_template() -> None:
+        def deploy_template() -> str | None:
             server.drop_database(name)  # half made by a process killed while it deployed
+            reusing = kept is not None and self.reuse is not None and not self.reuse.create
+            if reusing and kept in kept_templates(server, self._scope(slot)):
+                server.create_database(name, template=kept)
+                return f"cloned the kept template {kept} (no deploy, no fill, no dbt build)"
             template = Database(server.create_database(name), name=name)
             try:
                 self._deploy_all(slot.config, template)
@@ -200,9 +252,43 @@ class Workspace:
             except Exception as exc:  # a prepare callable (user code) failed: tell every process
                 message = f"{slot.config.name}: preparing the template failed: {type(exc).__name__}: {exc}"
                 raise DeployError(message) from exc
+            built = f"built ({self._steps()})"
+            if kept is None:
+                return f"{built}; not kept: {why_not}" if why_not else None
+            return f"{built} and kept as {self._keep(slot, server, name, kept)}"
 
-        once_per_run(self.source, label, deploy_template, slot.config.name)
+        note = once_per_run(self.source, label, deploy_template, slot.config.name)
+        if note:
+            self.notes[slot.config.name] = note
         return Database(server.database_url(name), name=name)
+
+    def _steps(self) -> str:
+        return ", ".join(["deploy", *(getattr(p, "step", "prepare") for p in self.prepare)])
+
+    def _scope(self, slot: _Slot) -> str:
+        assert self.reuse is not None
+        return f"{self.reuse.scope}|{slot.config.name}"
+
+    def _kept_name(self, slot: _Slot, server: Server) -> tuple[str | None, str | None]:
+        """The kept template's name for what goes into this target's template (or why none is kept)."""
+        if self.reuse is None:
+            return None, None
+        if not (slot.config.outlives_run or slot.config.options.get("data_dir")):
+            return None, f"the {slot.config.provisioner} server of {slot.config.name} ends with the run"
+        content = "|".join([slot.config.name, slot.config.engine, _ddl(self.datakits, server), self.reuse.fingerprint])
+        return kept_template_name(self._scope(slot), content), None
+
+    def _keep(self, slot: _Slot, server: Server, template: str, kept: str) -> str:
+        """Copy the run's template to ``kept``; drop the older kept templates of the scope nobody copies."""
+        for old in kept_templates(server, self._scope(slot)):
+            if not server.in_use([old]):
+                server.drop_database(old)
+        try:
+            server.create_database(kept, template=template)
+        except Exception:  # a concurrent run kept the same template first: theirs will do
+            if kept not in kept_templates(server, self._scope(slot)):
+                raise
+        return kept
 
     def _deploy_all(self, config: TargetConfig, database: Database) -> None:
         """Deploy the run's datakits into ``database``, then hand it to each ``prepare`` callable."""

@@ -98,8 +98,9 @@ def reap(target: str | URL | TargetConfig, grace: float | None = None) -> list[s
     return reap_report(target, grace).dropped
 
 
-def reap_report(target: str | URL | TargetConfig, grace: float | None = None) -> Reaped:
-    """``reap``, and the ``dk_*`` names it left alone because no run makes such names."""
+def reap_report(target: str | URL | TargetConfig, grace: float | None = None, *, templates: bool = False) -> Reaped:
+    """``reap``, and the ``dk_*`` names it left alone because no run makes such names; the kept
+    templates there (``--datakit-reuse``), dropped with ``templates``."""
     config = target_config(target)
     if not config.disposable and engine_kind(config.engine).has_servers:
         config = server_target(config)  # a PostgreSQL or MySQL URL: the server it is on
@@ -107,6 +108,6 @@ def reap_report(target: str | URL | TargetConfig, grace: float | None = None) ->
         raise TargetError(f"{config.name} is a database, not a server: there is nothing to reap", config.name)
     server = start_server(config)
     try:
-        return sweep_server(server, grace=grace)
+        return sweep_server(server, grace=grace, templates=templates)
     finally:
         server.stop()

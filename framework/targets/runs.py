@@ -12,6 +12,10 @@ its databases; and all of that is still so ``grace`` seconds later (longer than 
 to take a lost lock back). Names under ``dk_`` that no run could have made are skipped and
 reported, never dropped. A run asked to keep its databases names them ``dkkeep_<run id>_...``:
 no reaper touches those.
+
+A *kept template* (``--datakit-reuse``: a run's deployed, filled and dbt-built template, kept for
+the next run to clone) is named ``dktpl_<scope>_<content>``: no reaper drops it; ``datakits reap``
+lists them, and drops them with ``--templates``.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ from ..errors import TargetError
 
 PREFIX = "dk_"
 KEEP_PREFIX = "dkkeep_"
+TEMPLATE_PREFIX = "dktpl_"
+_TEMPLATE = re.compile(r"^dktpl_[0-9a-f]{8}_[0-9a-f]{12}$")
 GRACE = 3.0  # seconds a dead-looking run must stay so before it is reaped (> 2 lock keepalives)
 GRACE_ENV = "DATAKITS_REAP_GRACE"
 _RUN_ID = re.compile(r"^[0-9a-f]{8}$")
@@ -138,12 +144,26 @@ class Run:
         self.close()
 
 
+def kept_template_name(scope: str, content: str) -> str:
+    """The name of a kept template: ``scope`` (a project's target) and ``content`` (what went into it) hashed."""
+    scope_hash = hashlib.sha256(scope.encode()).hexdigest()[:8]
+    return f"{TEMPLATE_PREFIX}{scope_hash}_{hashlib.sha256(content.encode()).hexdigest()[:12]}"
+
+
+def kept_templates(server: Server, scope: str | None = None) -> list[str]:
+    """The kept templates on ``server`` (of one ``scope``, if given)."""
+    prefix = kept_template_name(scope, "")[: len(TEMPLATE_PREFIX) + 9] if scope is not None else TEMPLATE_PREFIX
+    return [name for name in server.list_databases(prefix) if _TEMPLATE.match(name)]
+
+
 @dataclass
 class Reaped:
     """What a reaper did on one server: the databases it dropped, and the names it left alone."""
 
     dropped: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # under dk_, but no run makes such a name
+    templates: list[str] = field(default_factory=list)  # kept templates there (dktpl_*), left alone
+    removed_templates: list[str] = field(default_factory=list)  # kept templates dropped (templates=True)
 
 
 def reap_server(server: Server, exclude: Iterable[str] = (), grace: float | None = None) -> list[str]:
@@ -151,10 +171,19 @@ def reap_server(server: Server, exclude: Iterable[str] = (), grace: float | None
     return sweep_server(server, exclude, grace).dropped
 
 
-def sweep_server(server: Server, exclude: Iterable[str] = (), grace: float | None = None) -> Reaped:
-    """Drop the databases of every dead run on ``server`` (see the module docstring for "dead")."""
+def sweep_server(
+    server: Server, exclude: Iterable[str] = (), grace: float | None = None, *, templates: bool = False
+) -> Reaped:
+    """Drop the databases of every dead run on ``server`` (see the module docstring for "dead");
+    list the kept templates there, and with ``templates`` drop them too (those nobody is copying)."""
     excluded = set(exclude)
     result = Reaped()
+    for name in kept_templates(server):
+        if templates and not server.in_use([name]):
+            server.drop_database(name)
+            result.removed_templates.append(name)
+        else:
+            result.templates.append(name)
     runs: dict[str, set[str]] = {}
     for name in server.list_databases(PREFIX):
         parsed = parse_name(name)

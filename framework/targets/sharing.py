@@ -185,28 +185,41 @@ class RunGuest:
 
 
 def once_per_run(
-    source: ServerSource, label: str, make: Callable[[], None], target: str, what: str = "template"
-) -> None:
+    source: ServerSource, label: str, make: Callable[[], str | None], target: str, what: str = "template"
+) -> str | None:
     """Run ``make`` in the first process of the run to get here; the others wait and share its outcome.
 
     The work folder holds a lock file and a marker with the outcome: a failure of the first
-    process is raised, with its message, as a ``DeployError`` in every process of the run.
+    process is raised, with its message, as a ``DeployError`` in every process of the run; what
+    ``make`` returns (a note on what it did) is returned in every process (see :func:`run_notes`).
     """
     marker = source.workdir / f"{label}.json"
     try:
         with FileLock(source.workdir / f"{label}.lock", timeout=TEMPLATE_WAIT):
             if not marker.exists():
-                error = None
+                error = note = None
                 try:
-                    make()
+                    note = make()
                 except DatakitError as exc:
                     error = str(exc)
-                marker.write_text(json.dumps({"error": error}))
-            error = json.loads(marker.read_text())["error"]
+                marker.write_text(json.dumps({"error": error, "note": note}))
+            outcome = json.loads(marker.read_text())
     except Timeout:
         raise TargetError(f"{target}: the run's {what} was not ready in {TEMPLATE_WAIT:.0f} s", target) from None
-    if error:
-        raise DeployError(error)
+    if outcome["error"]:
+        raise DeployError(outcome["error"])
+    return outcome.get("note")
+
+
+def run_notes(workdir: Path) -> dict[str, str]:
+    """What the run made once for all its processes, by label: the notes :func:`once_per_run` kept."""
+    notes = {}
+    for marker in sorted(workdir.glob("*.json")):
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            note = json.loads(marker.read_text()).get("note")
+            if note:
+                notes[marker.stem] = str(note)
+    return notes
 
 
 def sweep_workdirs(root: Path | None = None, prefix: str = WORKDIR_PREFIX) -> list[Path]:

@@ -144,7 +144,9 @@ def test_a_model_whose_type_changed_fails_its_contract(warehouse: Warehouse, tmp
     message = str(caught.value)
     assert "\n" not in message
     assert "model fact_payment error" in message and "contract" in message.lower()
-    assert "amount: TEXT in the model, DECIMAL in the contract (data type mismatch)" in message
+    assert (
+        "amount: TEXT in the model, NUMERIC in the contract (data type mismatch)" in message
+    )  # issue 18: the database's names
     # the contract stopped it before it touched the table
     assert (
         warehouse.scalar(

