@@ -18,6 +18,7 @@ per layer, its dbt project and steps; pipelines are declared in ``pyproject.toml
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -27,7 +28,7 @@ from typing import Any, TypeAlias
 from sqlalchemy import Table, func, inspect, select
 from sqlalchemy.engine import URL, Engine
 
-from ..dbt.runner import run_dbt
+from ..dbt.runner import DbtNode, run_dbt
 from ..engines import ENGINES
 from ..engines.connect import check_connection, ensure_schemas, physical_schema
 from ..engines.urls import with_driver
@@ -187,12 +188,18 @@ def load_bronze_table(
     return TableLoad(time.perf_counter() - started, table, batch_id, result.rows_read, result.rows_written)
 
 
-def dbt_step(warehouse: Where, step: str, pipeline: str | Pipeline = "pagila") -> DbtStep:
-    """Build the pipeline's dbt step ``step`` (its selection: models, snapshots, their tests); raises ``DbtError``."""
+def dbt_step(
+    warehouse: Where, step: str, pipeline: str | Pipeline = "pagila", progress: Callable[[DbtNode], None] | None = None
+) -> DbtStep:
+    """Build the pipeline's dbt step ``step`` (its selection: models, snapshots, their tests); raises ``DbtError``.
+
+    ``progress`` gets each node as it finishes (a long step shows its progress per node)."""
     spec = get_pipeline(pipeline)
     selection = spec.dbt_step(step)
     started = time.perf_counter()
-    result = run_dbt(spec.project_path(), resolve_target(warehouse), ("build",), select=selection.select)
+    result = run_dbt(
+        spec.project_path(), resolve_target(warehouse), ("build",), select=selection.select, progress=progress
+    )
     return DbtStep(time.perf_counter() - started, selection.name, selection.select or "", result.counts())
 
 
@@ -288,9 +295,15 @@ def run_pipeline(
     steps["load"] = time.perf_counter() - started
     if errors:
         raise errors[0]
+    lines = threading.Lock()  # dbt reports nodes from its own threads: one line at a time
+
+    def node_line(node: DbtNode) -> None:
+        with lines:
+            say(f"  {node.resource_type:<9} {node.name:<40} {node.status:<7} {node.seconds:6.2f}s")
+
     for selection in spec.dbt_steps:
         name = f"dbt_{selection.name}"
-        built = dbt_step(warehouse, selection.name, spec)
+        built = dbt_step(warehouse, selection.name, spec, progress=node_line if report else None)
         steps[name] = built.seconds
         say(f"{name:<11} {built.describe()}  {built.seconds:6.2f}s")
     validated = validate_warehouse(warehouse, spec)

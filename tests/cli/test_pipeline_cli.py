@@ -33,6 +33,9 @@ def assert_summary(done: subprocess.CompletedProcess[str]) -> None:
     assert "pipeline pagila done in" in done.stdout
     for table in ("rental", "payment", "customer"):
         assert any(line.startswith("load") and f" {table} " in line for line in done.stderr.splitlines())
+    # a long dbt step shows its progress per node, as the loader does per table
+    nodes = [line.split() for line in done.stderr.splitlines() if line.startswith("  ")]
+    assert ["model", "fact_rental", "success"] in [node[:3] for node in nodes], done.stderr
 
 
 def test_a_generated_source_to_gold_on_postgres_embedded() -> None:
