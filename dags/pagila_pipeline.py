@@ -5,7 +5,9 @@
 Where the data is: the Airflow connections ``pagila_source`` and ``pagila_warehouse``
 (``AIRFLOW_CONN_PAGILA_SOURCE=postgresql://user:password@host:5432/pagila``); a run's params
 ``source_conn_id`` / ``warehouse_conn_id`` name other connections. The batch id is the run id unless
-the ``batch_id`` param gives one; a rerun with the same batch id changes no row. Every task returns a
+the ``batch_id`` param gives one; a rerun with the same batch id changes no row. A ``load`` whose worker
+died (a killed container, a lost machine) is retried, on any worker: its table's batch is one transaction,
+so the dead attempt left nothing and the retry loads it whole. Every task returns a
 small JSON result (the XCom); databases appear in results and logs with the password hidden.
 
 Parsing this file touches no database: the tasks only read connections when they run.
@@ -14,6 +16,7 @@ Parsing this file touches no database: the tasks only read connections when they
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from airflow.sdk import Connection, Param, dag, get_current_context, task
@@ -70,7 +73,7 @@ def pagila_pipeline() -> None:
     def tables() -> list[str]:
         return tables_to_load(_url("source"))
 
-    @task(map_index_template="{{ table_name }}")
+    @task(map_index_template="{{ table_name }}", retries=2, retry_delay=timedelta(seconds=5))
     def load(table: str) -> dict[str, Any]:
         get_current_context()["table_name"] = table  # type: ignore[typeddict-unknown-key]
         result = load_bronze_table(_url("source"), _url("warehouse"), table, _batch_id())
