@@ -44,7 +44,13 @@ PORTS = {
     "DATAKITS_STACK_AIRFLOW_PORT": 18080,
     "DATAKITS_STACK_REDIS_PORT": 16379,
 }
-SECRETS = ("POSTGRES_PASSWORD", "MARIADB_ROOT_PASSWORD", "AIRFLOW_ADMIN_PASSWORD", "AIRFLOW_JWT_SECRET", "REDIS_PASSWORD")
+SECRETS = (
+    "POSTGRES_PASSWORD",
+    "MARIADB_ROOT_PASSWORD",
+    "AIRFLOW_ADMIN_PASSWORD",
+    "AIRFLOW_JWT_SECRET",
+    "REDIS_PASSWORD",  # the Celery broker's
+)
 
 
 def compose_command() -> list[str]:
@@ -119,7 +125,6 @@ class Service:
     container: str = ""  # the container's id
     hostname: str = ""  # the container's host name: what Airflow records as a task instance's hostname
 
-
     @property
     def ready(self) -> bool:
         if self.name in ONE_SHOT:
@@ -157,7 +162,7 @@ class Stack:
         if self.executor not in EXECUTORS:
             raise StackError(f"--executor must be one of {', '.join(EXECUTORS)}, not {self.executor!r}")
         if self.executor == "local" and self.workers is not None:
-            raise StackError("--workers needs --executor celery: the LocalExecutor runs every task beside the scheduler")
+            raise StackError("--workers needs --executor celery: the LocalExecutor runs the tasks beside the scheduler")
         if self.executor == "celery":
             self.workers = DEFAULT_WORKERS if self.workers is None else self.workers
             if self.workers < 1:

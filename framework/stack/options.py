@@ -16,7 +16,7 @@ def add_executor_arguments(up: argparse.ArgumentParser) -> None:
     up.add_argument(
         "--executor",
         default="local",
-        help=f"Airflow's executor: {' or '.join(EXECUTORS)} (default local; celery: a Redis broker and --workers workers)",
+        help=f"Airflow's executor: {' or '.join(EXECUTORS)} (default local; celery: a Redis broker, --workers workers)",
     )
     up.add_argument("--workers", type=int, help=f"Celery workers, with --executor celery (default {DEFAULT_WORKERS})")
 
