@@ -357,3 +357,19 @@ def test_stack_refuses_bad_conf_in_one_line(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "--conf is not JSON" in done.stderr
+
+
+def test_an_env_file_from_before_the_broker_gets_its_password_appended(tmp_path: Path) -> None:
+    from framework.stack.compose import read_env, write_env
+
+    env_file = tmp_path / ".env"
+    assert write_env(env_file)
+    old = [line for line in env_file.read_text().splitlines() if not line.startswith("REDIS_PASSWORD=")]
+    env_file.write_text("\n".join(old) + "\n")  # as written before Redis was part of the stack
+    before = read_env(env_file)
+    assert write_env(env_file)  # appended
+    after = read_env(env_file)
+    assert {k: v for k, v in after.items() if k != "REDIS_PASSWORD"} == before
+    assert len(after["REDIS_PASSWORD"]) == 32
+    assert not write_env(env_file)  # complete: left as it is
+    assert env_file.stat().st_mode & 0o777 == 0o600
