@@ -1,17 +1,21 @@
 """The compose stack for real: images built here, up, healthy, pagila_pipeline triggered through /api/v2.
 
 One stack for the whole module (it is the expensive part), under a compose project of its own
-(``datakits-test``, ports 25432/23306/28080/26379) so that a developer's stack (``datakits``) is never
-touched. It runs on the CeleryExecutor with 2 workers (one is killed mid-run), then, after a restart, on
-the LocalExecutor. Skips, saying why, when no Docker engine answers or no compose is installed.
+(``datakits-test-<a hash of this checkout's path>``, on ports free when the module loads) so that neither a
+developer's stack (``datakits``) nor the stack test of another checkout on the same machine is touched. It
+runs on the CeleryExecutor with 2 workers (one is killed mid-run), then, after a restart, on the
+LocalExecutor. Skips, saying why, when no Docker engine answers or no compose is installed.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import itertools
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -23,15 +27,28 @@ from sqlalchemy import create_engine, text
 
 from framework.errors import StackError
 from framework.stack import AirflowApi, Stack, TaskRun, compose_command, engine_reason
-from framework.stack.compose import CELERY_IMAGES, IMAGES, ROOT
+from framework.stack.compose import CELERY_IMAGES, IMAGES, ROOT, write_env
 
-PROJECT = "datakits-test"
-PORTS = {
-    "DATAKITS_STACK_POSTGRES_PORT": 25432,
-    "DATAKITS_STACK_MARIADB_PORT": 23306,
-    "DATAKITS_STACK_AIRFLOW_PORT": 28080,
-    "DATAKITS_STACK_REDIS_PORT": 26379,
-}
+PROJECT = "datakits-test-" + hashlib.sha256(str(ROOT).encode()).hexdigest()[:8]  # one per checkout
+
+
+def _free_ports(names: list[str]) -> dict[str, int]:
+    """Ports nothing listens on now, one per name (held together while chosen, so they differ)."""
+    with contextlib.ExitStack() as held:
+        sockets = [held.enter_context(socket.socket()) for _ in names]
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return {name: sock.getsockname()[1] for name, sock in zip(names, sockets, strict=True)}
+
+
+PORTS = _free_ports(
+    [
+        "DATAKITS_STACK_POSTGRES_PORT",
+        "DATAKITS_STACK_MARIADB_PORT",
+        "DATAKITS_STACK_AIRFLOW_PORT",
+        "DATAKITS_STACK_REDIS_PORT",
+    ]
+)
 CLI = [sys.executable, "-m", "framework.cli", "stack"]
 DAG = "pagila_pipeline"
 BATCH = "stack-batch-1"
@@ -86,6 +103,7 @@ def _build_images() -> None:
 
 def _kill_a_run_mid_start(stack: Stack) -> None:
     """A run SIGKILLed while it starts the stack: its process group dies with containers left behind."""
+    write_env(stack.env_file, stack.ports)  # the test's ports, not the default ones a developer's stack may hold
     child = subprocess.Popen(
         [*CLI, "--project", stack.project, "--env-file", str(stack.env_file), "up"],
         cwd=ROOT,
@@ -360,7 +378,7 @@ def test_stack_refuses_bad_conf_in_one_line(tmp_path: Path) -> None:
 
 
 def test_an_env_file_from_before_the_broker_gets_its_password_appended(tmp_path: Path) -> None:
-    from framework.stack.compose import read_env, write_env
+    from framework.stack.compose import read_env
 
     env_file = tmp_path / ".env"
     assert write_env(env_file)
