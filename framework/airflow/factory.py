@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Iterable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -105,7 +106,9 @@ def pipeline_dag(
         def tables() -> list[str]:
             return tables_to_load(url("source"), spec)
 
-        @task(map_index_template="{{ table_name }}")
+        # a load whose worker died (a killed container, a lost machine) is retried on any worker: its batch is one
+        # transaction, so the dead attempt left nothing and the retry loads the table whole
+        @task(map_index_template="{{ table_name }}", retries=2, retry_delay=timedelta(seconds=5))
         def load(table: str) -> dict[str, Any]:
             get_current_context()["table_name"] = table  # type: ignore[typeddict-unknown-key]
             result = load_bronze_table(url("source"), url("warehouse"), table, batch_id(), spec)

@@ -1,6 +1,6 @@
 """``datakits stack up|trigger|status|down``: the compose stack, thinly.
 
-datakits stack up                         # compose/.env at first use, up -d, wait until healthy
+datakits stack up [--executor local|celery] [--workers N]   # compose/.env at first use, up -d, wait until healthy
 datakits stack trigger [DAG] [--batch-id B] [--conf JSON] [--no-wait]
 datakits stack status                     # services and their health, the DAG's last runs
 datakits stack down [--volumes]           # --volumes: the data too (down -v)
@@ -14,6 +14,7 @@ import json
 from ..errors import StackError
 from ..stack.api import AirflowApi
 from ..stack.compose import Stack
+from ..stack.options import add_executor_arguments, describe_executor, executor_options
 
 DAG = "pagila_pipeline"
 
@@ -31,6 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="stack_command", required=True)
     up = sub.add_parser("up", help="Start the stack and wait until every service is healthy")
     up.add_argument("--timeout", type=float, default=900, help="Seconds to wait for health (default 900)")
+    add_executor_arguments(up)
     trigger = sub.add_parser("trigger", help="Trigger a DAG run through the REST API and watch it")
     trigger.add_argument("dag", nargs="?", default=DAG, help=f"DAG id (default {DAG})")
     trigger.add_argument("--batch-id", help="The run's batch id (conf batch_id; default: the run id)")
@@ -44,7 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def stack_of(args: argparse.Namespace) -> Stack:
-    return Stack(project=args.project, **({"env_file": args.env_file} if args.env_file else {}))
+    extra = {"env_file": args.env_file} if args.env_file else {}
+    return Stack(project=args.project, **executor_options(args), **extra)
 
 
 def api_of(stack: Stack) -> AirflowApi:
@@ -56,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     stack = stack_of(args)
     if args.stack_command == "up":
         seconds = stack.up(timeout=args.timeout)
-        print(f"stack {stack.project} healthy in {seconds:.1f}s")
+        print(f"stack {stack.project} healthy in {seconds:.1f}s ({describe_executor(stack.executor, stack.workers)})")
         print(f"  Airflow      http://127.0.0.1:{stack.port('airflow')}  (user admin, password in {stack.env_file})")
         print(
             f"  PostgreSQL   127.0.0.1:{stack.port('postgres')}  databases pagila, warehouse, airflow (user datakits)"

@@ -33,6 +33,8 @@ class TaskRun:
     state: str | None
     start: datetime | None
     end: datetime | None
+    hostname: str = ""  # the machine (container) whose worker ran its last try
+    try_number: int = 0  # 1 on the first try; more when it was retried
 
     @property
     def seconds(self) -> float | None:
@@ -124,18 +126,15 @@ class AirflowApi:
     def task_runs(self, dag_id: str, run_id: str) -> list[TaskRun]:
         body = self._call("GET", f"/api/v2/dags/{quote(dag_id)}/dagRuns/{quote(run_id)}/taskInstances?limit=1000")
         return sorted(
-            (
-                TaskRun(
-                    task_id=item["task_id"],
-                    map_index=int(item.get("map_index", -1)),
-                    state=item.get("state"),
-                    start=_time(item.get("start_date")),
-                    end=_time(item.get("end_date")),
-                )
-                for item in body["task_instances"]
-            ),
+            (_task_run(item) for item in body["task_instances"]),
             key=lambda task: (task.start.timestamp() if task.start else float("inf"), task.task_id, task.map_index),
         )
+
+    def task_tries(self, dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> list[TaskRun]:
+        """Every try of one task instance, the first first (a retried task has more than one)."""
+        path = f"/api/v2/dags/{quote(dag_id)}/dagRuns/{quote(run_id)}/taskInstances/{quote(task_id)}"
+        body = self._call("GET", f"{path}/{map_index}/tries" if map_index >= 0 else f"{path}/tries")
+        return sorted((_task_run(item) for item in body["task_instances"]), key=lambda task: task.try_number)
 
     def task_log(self, dag_id: str, run_id: str, task: TaskRun, lines: int = 8, try_number: int = 1) -> list[str]:
         """The last ``lines`` events of a task instance's log (what the UI shows), as text."""
@@ -164,6 +163,18 @@ class AirflowApi:
 
 def _time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
+def _task_run(item: dict[str, Any]) -> TaskRun:
+    return TaskRun(
+        task_id=item["task_id"],
+        map_index=int(item.get("map_index", -1)),
+        state=item.get("state"),
+        start=_time(item.get("start_date")),
+        end=_time(item.get("end_date")),
+        hostname=item.get("hostname") or "",
+        try_number=int(item.get("try_number") or 0),
+    )
 
 
 def _dag_run(item: dict[str, Any]) -> DagRun:

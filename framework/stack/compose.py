@@ -1,5 +1,8 @@
 """The compose stack as a thing to start, wait for and remove: ``compose/docker-compose.yml`` under a project name.
 
+Two executors: the LocalExecutor (the default: every task a process beside the scheduler) or the CeleryExecutor
+(compose profile ``celery``: a Redis broker and ``workers`` interchangeable ``airflow celery worker`` containers).
+
 Runs whichever compose the machine has (``docker compose``, v2, else Debian's ``docker-compose`` 1.29;
 ``DATAKITS_COMPOSE`` chooses). Passwords live in an env file that is written once, at first use, and never
 printed. Everything the stack makes carries the label ``datakits.stack`` and compose's project label, so the
@@ -40,14 +43,27 @@ LABEL = "datakits.stack"  # on every container, network and volume of the stack 
 PROJECT_LABEL = "com.docker.compose.project"
 SERVICE_LABEL = "com.docker.compose.service"
 IMAGES = ("datakits/postgres:15", "datakits/mariadb:10.11", "datakits/airflow:3.3")
+CELERY_IMAGES = ("datakits/redis:7",)
+EXECUTORS = {"local": "LocalExecutor", "celery": "CeleryExecutor"}  # --executor NAME: Airflow's class
+CELERY_PROFILE = "celery"  # the compose profile of the services only the CeleryExecutor needs
+CELERY_SERVICES = ("redis", "airflow-worker")
+WORKER = "airflow-worker"
+DEFAULT_WORKERS = 2
 BUILD = "build them with `bash .ci/docker-images` (as root; nothing is pulled)"
 ONE_SHOT = ("airflow-init",)  # services that run to completion instead of staying up
 PORTS = {
     "DATAKITS_STACK_POSTGRES_PORT": 15432,
     "DATAKITS_STACK_MARIADB_PORT": 13306,
     "DATAKITS_STACK_AIRFLOW_PORT": 18080,
+    "DATAKITS_STACK_REDIS_PORT": 16379,
 }
-SECRETS = ("POSTGRES_PASSWORD", "MARIADB_ROOT_PASSWORD", "AIRFLOW_ADMIN_PASSWORD", "AIRFLOW_JWT_SECRET")
+SECRETS = (
+    "POSTGRES_PASSWORD",
+    "MARIADB_ROOT_PASSWORD",
+    "AIRFLOW_ADMIN_PASSWORD",
+    "AIRFLOW_JWT_SECRET",
+    "REDIS_PASSWORD",  # the Celery broker's
+)
 
 
 def compose_command() -> list[str]:
@@ -81,9 +97,15 @@ def engine_reason() -> str | None:
 
 
 def write_env(path: Path, ports: dict[str, int] | None = None) -> bool:
-    """Write the stack's env file (random passwords, the ports) unless it exists; True when written."""
+    """Write the stack's env file (random passwords, the ports) unless it exists; True when written.
+
+    A file written before a password was added to the stack (``REDIS_PASSWORD``) gets the missing ones appended."""
     if path.exists():
-        return False
+        missing = [name for name in SECRETS if name not in read_env(path)]
+        if missing:
+            with path.open("a") as file:
+                file.write("".join(f"{name}={secrets.token_hex(16)}\n" for name in missing))
+        return bool(missing)
     values = {name: secrets.token_hex(16) for name in SECRETS}
     values["AIRFLOW_FERNET_KEY"] = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
     values.update({name: str(port) for name, port in {**PORTS, **(ports or {})}.items()})
@@ -113,6 +135,8 @@ class Service:
     state: str  # running, exited, ...
     health: str  # healthy, starting, unhealthy, or "" without a health check
     exit_code: int
+    container: str = ""  # the container's id
+    hostname: str = ""  # the container's host name: what Airflow records as a task instance's hostname
 
     @property
     def ready(self) -> bool:
@@ -129,27 +153,47 @@ class Service:
     def describe(self) -> str:
         if self.name in ONE_SHOT and self.state == "exited":
             return f"{self.name}: exited {self.exit_code}"
-        return f"{self.name}: {self.state}" + (f" ({self.health})" if self.health else "")
+        name = f"{self.name} {self.hostname}" if self.name == WORKER else self.name
+        return f"{name}: {self.state}" + (f" ({self.health})" if self.health else "")
 
 
 @dataclass
 class Stack:
-    """The stack of ``compose_file`` under compose project ``project``, its passwords in ``env_file``."""
+    """The stack of ``compose_file`` under compose project ``project``, its passwords in ``env_file``.
+
+    ``executor`` (``local`` or ``celery``) and ``workers`` (Celery workers; default 2) are what ``up`` starts."""
 
     project: str = "datakits"
     env_file: Path = field(default_factory=lambda: ROOT / "compose" / ".env")
     compose_file: Path = COMPOSE_FILE
     ports: dict[str, int] = field(default_factory=dict)  # written into a new env file
+    executor: str = "local"
+    workers: int | None = None
 
     def __post_init__(self) -> None:
         self.env_file = Path(self.env_file)
+        if self.executor not in EXECUTORS:
+            raise StackError(f"--executor must be one of {', '.join(EXECUTORS)}, not {self.executor!r}")
+        if self.executor == "local" and self.workers is not None:
+            raise StackError("--workers needs --executor celery: the LocalExecutor runs the tasks beside the scheduler")
+        if self.executor == "celery":
+            self.workers = DEFAULT_WORKERS if self.workers is None else self.workers
+            if self.workers < 1:
+                raise StackError(f"--workers must be at least 1, not {self.workers}")
 
     # -- compose -------------------------------------------------------------------------------
-    def compose(self, *args: str, timeout: float = 900, check: bool = True) -> subprocess.CompletedProcess[str]:
-        """Run compose on this stack; a failure is a StackError with compose's last lines."""
+    def compose(
+        self, *args: str, timeout: float = 900, check: bool = True, celery: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        """Run compose on this stack; a failure is a StackError with compose's last lines.
+
+        ``celery``: with the services of the ``celery`` profile (every command sees them; ``up`` only under Celery)."""
         command = [*compose_command(), "-p", self.project, "--env-file", str(self.env_file)]
         command += ["-f", str(self.compose_file), *args]
-        environ = {**os.environ, "DOCKER_BUILDKIT": "0"}
+        environ = {**os.environ, "DOCKER_BUILDKIT": "0", "DATAKITS_STACK_EXECUTOR": EXECUTORS[self.executor]}
+        environ.pop("COMPOSE_PROFILES", None)
+        if celery:
+            environ["COMPOSE_PROFILES"] = CELERY_PROFILE
         try:
             done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=environ)
         except subprocess.TimeoutExpired as exc:
@@ -175,7 +219,8 @@ class Stack:
             raise StackError(
                 f"the stack needs a Docker engine and none answers ({reason}); start one (see docs/stack.md)"
             )
-        missing = [image for image in IMAGES if not _ok(["docker", "image", "inspect", image])]
+        images = IMAGES + (CELERY_IMAGES if self.executor == "celery" else ())
+        missing = [image for image in images if not _ok(["docker", "image", "inspect", image])]
         if missing:
             raise StackError(
                 f"the stack needs the image(s) {', '.join(missing)}, which the engine does not have: {BUILD}"
@@ -186,7 +231,12 @@ class Stack:
         self.check_ready_to_start()
         write_env(self.env_file, self.ports)
         started = time.monotonic()
-        done = self.compose("up", "-d", "--no-build", timeout=timeout, check=False)
+        celery = self.executor == "celery"
+        if not celery and any(service.name in CELERY_SERVICES for service in self.services()):
+            # the stack ran on Celery before: its broker and workers go (up leaves services of other profiles be)
+            self.compose("rm", "--stop", "--force", "-v", *CELERY_SERVICES, timeout=timeout)
+        scale = ["--scale", f"{WORKER}={self.workers}"] if celery else []
+        done = self.compose("up", "-d", "--no-build", *scale, timeout=timeout, check=False, celery=celery)
         if done.returncode != 0 and not self.resources()["containers"]:
             tail = " | ".join((done.stderr or done.stdout).strip().splitlines()[-4:])
             raise StackError(f"compose up failed (exit {done.returncode}): {tail}")
@@ -213,9 +263,15 @@ class Stack:
                     state=state["Status"],
                     health=(state.get("Health") or {}).get("Status", ""),
                     exit_code=int(state.get("ExitCode", 0)),
+                    container=item["Id"],
+                    hostname=item["Config"].get("Hostname", ""),
                 )
             )
-        return sorted(found, key=lambda service: service.name)
+        return sorted(found, key=lambda service: (service.name, service.hostname))
+
+    def workers_running(self) -> list[Service]:
+        """The Celery workers' containers that run (none under the LocalExecutor)."""
+        return [service for service in self.services() if service.name == WORKER and service.state == "running"]
 
     def wait_healthy(self, timeout: float = 600, poll: float = 1.0) -> list[Service]:
         """Wait until every service is healthy (one-shot ones exited 0); a failed one stops the wait."""
