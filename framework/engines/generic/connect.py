@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from ...errors import AuthenticationFailed, TargetError, TargetUnreachable
 from .dberrors import driver_message
-from .urls import CONNECT_TIMEOUT, HIDDEN, safe_server_url, secrets_of, to_url
+from .urls import CONNECT_TIMEOUT, HIDDEN, hide_secrets, safe_server_url, secrets_of, to_url
 
 if TYPE_CHECKING:
     from .protocols import EngineKind
@@ -35,7 +35,9 @@ def engine_for(kind: EngineKind, url: str | URL, schemas: Iterable[str | None] =
     parsed = pin_driver(kind, to_url(url))
     named = sorted({s for s in schemas if s})
     options: dict[str, Any] = {"connect_args": kind.connect_args(CONNECT_TIMEOUT), **kwargs}
-    return kind.make_engine(parsed, named, options)
+    engine = kind.make_engine(parsed, named, options)
+    engine.url = hide_secrets(engine.url)  # its repr shows no password (pytest -l); connecting is unchanged
+    return engine
 
 
 def check_engine(engine: Engine, shown: str, label: str | None = None) -> None:
