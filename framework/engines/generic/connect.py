@@ -34,7 +34,9 @@ def engine_for(kind: EngineKind, url: str | URL, schemas: Iterable[str | None] =
     """An engine of ``kind`` for ``url`` on which ``schemas`` resolve; every connection's start bounded."""
     parsed = pin_driver(kind, to_url(url))
     named = sorted({s for s in schemas if s})
-    options: dict[str, Any] = {"connect_args": kind.connect_args(CONNECT_TIMEOUT), **kwargs}
+    # pre-ping: a pooled connection the server closed while idle (wait_timeout, idle_session_timeout,
+    # a proxy) is replaced on checkout, never handed out dead
+    options: dict[str, Any] = {"connect_args": kind.connect_args(CONNECT_TIMEOUT), "pool_pre_ping": True, **kwargs}
     engine = kind.make_engine(parsed, named, options)
     engine.url = hide_secrets(engine.url)  # its repr shows no password (pytest -l); connecting is unchanged
     return engine
