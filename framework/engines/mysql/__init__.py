@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
+import socket
+import threading
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any
@@ -41,6 +44,44 @@ def _lift_handshake_timeouts(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection._write_timeout = None
 
 
+def _bounded_connect(timeout: float) -> Callable[..., Any]:
+    """A ``do_connect`` handler: PyMySQL's connect with its whole handshake bounded by ``timeout``.
+
+    PyMySQL's read timeout bounds each read, so a server (or a proxy) that drips a byte a second
+    keeps a connect waiting for ever; a timer shuts the socket at the deadline instead."""
+
+    def connect(dialect: Dialect, _record: Any, cargs: Any, cparams: dict[str, Any]) -> Any:
+        if dialect.driver != "pymysql":
+            return None  # another driver connects as it does
+        pymysql = dialect.loaded_dbapi
+        conn = pymysql.connections.Connection(*cargs, **cparams, defer_connect=True)
+        fired = threading.Event()
+
+        def cut() -> None:
+            fired.set()
+            sock = getattr(conn, "_sock", None)
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+        timer = threading.Timer(timeout, cut)
+        timer.daemon = True
+        timer.start()
+        try:
+            conn.connect()
+        except Exception:
+            if fired.is_set():
+                raise pymysql.err.OperationalError(
+                    2013, f"the server did not finish its handshake within {timeout:g}s"
+                ) from None
+            raise
+        finally:
+            timer.cancel()
+        return conn
+
+    return connect
+
+
 class MySQL:
     name = "mysql"
     maps_schemas_per_engine = True
@@ -65,6 +106,9 @@ class MySQL:
 
     def make_engine(self, url: URL, schemas: list[str], options: dict[str, Any]) -> Engine:
         engine = create_engine(url, **options)
+        timeout = (options.get("connect_args") or {}).get("connect_timeout")
+        if timeout:
+            event.listen(engine, "do_connect", _bounded_connect(float(timeout)))
         event.listen(engine, "connect", _lift_handshake_timeouts)
         if schemas:
             base = url.database or ""
