@@ -10,12 +10,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Column, Table
+from sqlalchemy import Column, Date, DateTime, Float, Numeric, Table
 from sqlalchemy.engine import Connection
 
-from .canonical import column_kind, field_functions
+from ...errors import LoadError
+from .canonical import InfiniteDate, InfiniteDatetime, column_kind, field_functions
 from .writer import Handoff, Lineage, RowChunks, column_list, physical_name
 
 _sha256 = hashlib.sha256
@@ -41,12 +43,77 @@ def _converter(column: Column[Any], conn: Connection) -> Callable[[Any], Any] | 
     return process
 
 
+#: the most significant digits an 8-byte float (SQLite's REAL, what SQLAlchemy stores a NUMERIC as) keeps
+FLOAT_DIGITS = 15
+
+
+def _guard(column: Column[Any], dialect: Any, table: Table, batch_id: str) -> Callable[[Any], Any] | None:
+    """A check of the values the engine would change without a word, for the columns that can get one.
+
+    MySQL and SQLite have no infinite timestamps or dates (PostgreSQL's ``infinity``); SQLite stores
+    NaN as NULL and a NUMERIC as an 8-byte float (a value a float does not hold exactly, past 15
+    significant digits, is refused); MySQL holds no NaN or
+    infinity. Such a value refuses the batch in one line naming the table, the column and the value.
+    Built once per table: a column that cannot get such a value has no check at all."""
+    kind = column.type
+    sqlite = dialect.name == "sqlite"
+
+    def refuse(value: Any, why: str) -> LoadError:
+        return LoadError(
+            f"{table.fullname}: column {column.name}: {dialect.name} cannot hold {value!r} ({why}); "
+            f"batch {batch_id} rolled back",
+            table.fullname,
+            batch_id,
+            column=column.name,
+        )
+
+    if isinstance(kind, DateTime | Date):
+
+        def no_infinity(value: Any) -> Any:
+            if value.__class__ is InfiniteDatetime or value.__class__ is InfiniteDate:
+                raise refuse(value.infinite_text, "it has no infinite timestamps or dates")
+            return value
+
+        return no_infinity
+    if isinstance(kind, Float):
+
+        def finite_float(value: Any) -> Any:
+            if value is not None and value.__class__ is float and (value != value or value in _INFINITIES):
+                if sqlite and value == value:
+                    return value  # SQLite keeps an infinite REAL as it is
+                raise refuse(value, "SQLite stores NaN as NULL" if sqlite else "it has no NaN or infinity")
+            return value
+
+        return finite_float
+    if isinstance(kind, Numeric):
+
+        def exact_decimal(value: Any) -> Any:
+            if value.__class__ is Decimal:
+                if not value.is_finite():
+                    raise refuse(value, "it has no NaN or infinite numbers")
+                if sqlite and len(value.as_tuple().digits) > FLOAT_DIGITS and Decimal(repr(float(value))) != value:
+                    raise refuse(value, f"SQLite keeps {FLOAT_DIGITS} significant digits of a NUMERIC")
+            return value
+
+        return exact_decimal
+    return None
+
+
+_INFINITIES = (float("inf"), float("-inf"))
+
+
+def _checked(convert: Callable[[Any], Any] | None, guard: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
+    if guard is None or convert is None:
+        return guard or convert
+    return lambda v, c=convert, g=guard: c(g(v))  # type: ignore[misc]
+
+
 def make_params(
     columns: Sequence[Column[Any]], conn: Connection, lineage: Lineage, table: Table
 ) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
     """A function: business values -> the INSERT parameters, lineage and record hash included."""
     fields = field_functions(columns)
-    converters = [_converter(c, conn) for c in columns]
+    converters = [_checked(_converter(c, conn), _guard(c, conn.dialect, table, lineage.batch_id)) for c in columns]
     converted = [(i, f) for i, f in enumerate(converters) if f is not None]
     loaded_at_convert = _converter(table.c.dk_loaded_at, conn)
     loaded_at = loaded_at_convert(lineage.loaded_at) if loaded_at_convert else lineage.loaded_at

@@ -11,7 +11,8 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Column, Table, create_engine, event, text
+from sqlalchemy import Column, Double, Table, create_engine, event, text
+from sqlalchemy.dialects.mysql import types as mysql_types
 from sqlalchemy.engine import URL, Connection, Dialect, Engine
 from sqlalchemy.schema import CreateSchema
 
@@ -42,6 +43,15 @@ def _lift_handshake_timeouts(dbapi_connection: Any, _record: Any) -> None:
     if hasattr(dbapi_connection, "_read_timeout") and hasattr(dbapi_connection, "_write_timeout"):
         dbapi_connection._read_timeout = None
         dbapi_connection._write_timeout = None
+
+
+class _Double(mysql_types.DOUBLE):
+    """MySQL's DOUBLE for a generic ``Double``/``DOUBLE PRECISION`` with a precision and no scale (what
+    PostgreSQL reflects, ``precision=53``): SQLAlchemy's MySQL DOUBLE takes both or neither and raised
+    ``ArgumentError`` at deploy and load. A precision alone only says it is 8 bytes, which DOUBLE is."""
+
+    def __init__(self, precision: int | None = None, scale: int | None = None, **kwargs: Any) -> None:
+        super().__init__(precision=precision if scale is not None else None, scale=scale, **kwargs)
 
 
 def _bounded_connect(timeout: float) -> Callable[..., Any]:
@@ -106,6 +116,7 @@ class MySQL:
 
     def make_engine(self, url: URL, schemas: list[str], options: dict[str, Any]) -> Engine:
         engine = create_engine(url, **options)
+        engine.dialect.colspecs = {**engine.dialect.colspecs, Double: _Double}  # this engine's, not every MySQL's
         timeout = (options.get("connect_args") or {}).get("connect_timeout")
         if timeout:
             event.listen(engine, "do_connect", _bounded_connect(float(timeout)))
@@ -164,6 +175,8 @@ class MySQL:
         if name in ("BOOL", "BOOLEAN", "TINYINT(1)"):
             return "BOOLEAN"
         name = _INT_WIDTH.sub(r"\1", name)
+        if name in ("DOUBLE PRECISION", "REAL"):
+            return "DOUBLE"  # MySQL's names for DOUBLE (REAL unless REAL_AS_FLOAT)
         if name == "JSON" and getattr(dialect, "is_mariadb", False):
             return "LONGTEXT"  # MariaDB's JSON is LONGTEXT with a json_valid() check
         return name
