@@ -16,6 +16,8 @@ from sqlalchemy.dialects.mysql import types as mysql_types
 from sqlalchemy.engine import URL, Connection, Dialect, Engine
 from sqlalchemy.schema import CreateSchema
 
+from ..generic.connect import bad_option
+
 if TYPE_CHECKING:
     from ..generic.protocols import EngineKind, Server
     from ..generic.writer import Lineage, Writer
@@ -64,7 +66,10 @@ def _bounded_connect(timeout: float) -> Callable[..., Any]:
         if dialect.driver != "pymysql":
             return None  # another driver connects as it does
         pymysql = dialect.loaded_dbapi
-        conn = pymysql.connections.Connection(*cargs, **cparams, defer_connect=True)
+        try:
+            conn = pymysql.connections.Connection(*cargs, **cparams, defer_connect=True)
+        except (ValueError, TypeError, AttributeError, LookupError, OSError) as exc:
+            raise bad_option(pymysql, exc) from None  # ?charset=bogus, ?ssl_ca=/missing
         fired = threading.Event()
 
         def cut() -> None:

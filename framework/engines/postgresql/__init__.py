@@ -10,6 +10,8 @@ from sqlalchemy import Column, Table, create_engine, event, text
 from sqlalchemy.engine import URL, Connection, Dialect, Engine
 from sqlalchemy.schema import CreateSchema
 
+from ..generic.connect import bad_option
+
 if TYPE_CHECKING:
     from ..generic.protocols import EngineKind, Server
     from ..generic.writer import Lineage, Writer
@@ -26,6 +28,8 @@ def _connect_or_say_why(dialect: Dialect, _record: Any, cargs: Any, cparams: dic
         raise dialect.loaded_dbapi.OperationalError(
             "the server's answer is not PostgreSQL's protocol (is something else on that port?)"
         ) from None
+    except (ValueError, TypeError) as exc:  # a NUL in a name (%00), an option psycopg2 refuses
+        raise bad_option(dialect.loaded_dbapi, exc) from None
 
 
 class PostgreSQL:
