@@ -29,13 +29,15 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 from filelock import FileLock
 
+from ..engines.urls import safe_text, secrets_of, to_url
 from ..errors import DagRunFailed, DatakitError
 from ..pipeline.steps import Where, connection_uri
 
@@ -220,7 +222,7 @@ class AirflowHome:
             if guard.reason is None:
                 raise
         guard.raise_for(dag_object.dag_id)
-        text = log.getvalue()
+        text = mask_secrets(log.getvalue(), env.values())
         result = _result(run, text)
         if check and not result.success:
             raise DagRunFailed(result.failure(), result)
@@ -282,6 +284,19 @@ class RunGuard:
             raise KeyboardInterrupt
         if self.reason == "timeout":
             raise DagRunTimeout(f"DAG {dag_id} did not finish within {self.timeout:g}s; its tasks were stopped")
+
+
+def mask_secrets(text: str, uris: Iterable[str]) -> str:
+    """``text`` with the passwords of the connections ``uris`` shown as ``***``, as Airflow's own log
+    masking shows a connection's password: as given, and percent-encoded as in a URI."""
+    secrets: set[str] = set()
+    for uri in uris:
+        for secret in secrets_of(to_url(uri)):
+            if len(secret) >= 3:  # as Airflow: a very short one would mask ordinary words
+                secrets |= {secret, quote(secret, safe=""), quote_plus(secret)}
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return safe_text(text)
 
 
 def _migrate(home: Path, dags_folder: Path) -> None:

@@ -20,7 +20,7 @@ from ..errors import DatakitError, DatakitNotFound
 from ..kits.bronze import add_derive_flag, derive_bronze
 from ..kits.deploy import deploy_data_objects
 from ..kits.discovery import Datakit, load_datakit
-from ..loading.loader import DEFAULT_BATCH_SIZE, load_datakit_tables, new_batch_id
+from ..loading.loader import DEFAULT_BATCH_SIZE, check_batch_id, load_datakit_tables, new_batch_id
 from ..progress import ProgressBoard, format_summary
 from ..targets.named import TargetConfig
 from ..targets.resolve import keep_note, open_target, target_config
@@ -89,8 +89,8 @@ def run_load(args: argparse.Namespace, config: TargetConfig) -> int:
             f"--source {args.source if '://' not in args.source else source.safe_url} is not a "
             "database: give the source database's URL (a URL without a database is a server)"
         )
+    batch_id = new_batch_id() if args.batch_id is None else check_batch_id(args.batch_id)  # "" is no batch id
     _check_source(source)
-    batch_id = args.batch_id or new_batch_id()
     with open_target(config, keep=args.keep) as database:
         where = f"{config.name} ({database.safe_url})" if config.disposable else database.safe_url
         if config.disposable or args.deploy:

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 
 from ..engines import engine_kind
 from ..errors import PipelineError
-from ..loading.loader import new_batch_id
+from ..loading.generators import MAX_SCALE
+from ..loading.loader import check_batch_id, new_batch_id
 from ..pipeline.steps import PIPELINES, Pipeline, get_pipeline, run_pipeline
 from ..targets.named import TargetConfig, url_target
 from ..targets.resolve import keep_note, resolve_target, target_config
@@ -66,8 +67,10 @@ def parse_source(value: str) -> Source:
             scale = float(text)
         except ValueError:
             scale = -1.0
-        if not scale > 0:
-            raise PipelineError(f"--source {value}: the scale must be a number above 0 (generate:0.5)")
+        if not 0 < scale <= MAX_SCALE:
+            raise PipelineError(
+                f"--source {value}: the scale must be a number above 0 and at most {MAX_SCALE:g} (generate:0.5)"
+            )
         return Source(scale=scale)
     if "://" not in value:
         raise PipelineError(f"--source {value!r} is neither a database URL (postgresql://...) nor generate[:SCALE]")
@@ -135,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
     spec.project_path()  # a missing dbt project is an error before anything starts
     source = parse_source(args.source)
     config = _warehouse_target(args.target)
-    batch_id = args.batch_id or new_batch_id()
+    batch_id = new_batch_id() if args.batch_id is None else check_batch_id(args.batch_id)
     started = time.perf_counter()
     with _databases(config, source, args.keep) as (warehouse, generated):
         if generated is not None:

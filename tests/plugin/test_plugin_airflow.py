@@ -203,3 +203,45 @@ def test_ctrl_c_in_a_dag_run_ends_the_session_as_interrupted(pytester: pytest.Py
     output = log_path.read_text()
     assert status == pytest.ExitCode.INTERRUPTED, output
     assert "KeyboardInterrupt" in output and "task failed" not in output.lower(), output
+
+
+LEAKY = """
+import os
+from urllib.parse import urlsplit
+
+from airflow.sdk import dag, task
+
+
+@dag(schedule=None)
+def leaky():
+    @task
+    def show():
+        uri = os.environ["AIRFLOW_CONN_WAREHOUSE"]
+        print("the uri:", uri)
+        print("the password:", urlsplit(uri).password)
+        raise ValueError("after printing it")
+
+    show()
+
+
+leaky()
+"""
+
+
+def test_a_password_a_dag_prints_is_masked_in_the_log_tail(
+    pytester: pytest.Pytester, run: Callable[..., pytest.RunResult]
+) -> None:
+    (pytester.path / "flows").mkdir()
+    (pytester.path / "flows" / "leaky.py").write_text(LEAKY)
+    secret = "Pw-S3cret/99"  # percent-encoded in the URI
+    pytester.makepyfile(
+        """
+        def test_leaky(datakit_airflow):
+            datakit_airflow.run_dag("leaky", connections={"warehouse": "postgresql://u:Pw-S3cret%2F99@127.0.0.1/x"})
+        """
+    )
+    result = run("-p", "no:logging", ini="datakit_airflow_dags_folder = flows")
+    result.assert_outcomes(failed=1)
+    shown = result.stdout.str() + result.stderr.str()
+    assert "the password: ***" in shown and "after printing it" in shown, shown
+    assert secret not in shown and "Pw-S3cret%2F99" not in shown

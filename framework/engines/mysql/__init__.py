@@ -56,6 +56,36 @@ class _Double(mysql_types.DOUBLE):
         super().__init__(precision=precision if scale is not None else None, scale=scale, **kwargs)
 
 
+def _unescape(name: Any) -> Any:
+    return name.replace("``", "`") if isinstance(name, str) and "``" in name else name
+
+
+def _read_backticks(dialect: Any) -> None:
+    """Names with a backtick as they are: SQLAlchemy reads columns, keys and constraints from ``SHOW CREATE
+    TABLE`` and keeps the backtick doubled there (``a``b`` for ``a`b``), so validate saw a missing and an
+    extra column. Wraps this engine's dialect's parse step (reflection of every table goes through it)."""
+    original = dialect._setup_parser
+
+    def setup_parser(connection: Any, table_name: str, schema: str | None = None, **kw: Any) -> Any:
+        state = original(connection, table_name, schema, **kw)
+        if not getattr(state, "_datakits_unescaped", False):  # the state is cached: fix it once
+            for column in state.columns:
+                column["name"] = _unescape(column["name"])
+            for key in state.keys:
+                key["name"] = _unescape(key.get("name"))
+                key["columns"] = [(_unescape(c[0]), *c[1:]) for c in key["columns"]]
+            for fk in state.fk_constraints:
+                fk["name"] = _unescape(fk.get("name"))
+                fk["local"] = [_unescape(c) for c in fk["local"]]
+                fk["foreign"] = [_unescape(c) for c in fk["foreign"]]
+            for check in state.ck_constraints:
+                check["name"] = _unescape(check.get("name"))
+            state._datakits_unescaped = True
+        return state
+
+    dialect._setup_parser = setup_parser
+
+
 def _bounded_connect(timeout: float) -> Callable[..., Any]:
     """A ``do_connect`` handler: PyMySQL's connect with its whole handshake bounded by ``timeout``.
 
@@ -122,6 +152,7 @@ class MySQL:
     def make_engine(self, url: URL, schemas: list[str], options: dict[str, Any]) -> Engine:
         engine = create_engine(url, **options)
         engine.dialect.colspecs = {**engine.dialect.colspecs, Double: _Double}  # this engine's, not every MySQL's
+        _read_backticks(engine.dialect)
         timeout = (options.get("connect_args") or {}).get("connect_timeout")
         if timeout:
             event.listen(engine, "do_connect", _bounded_connect(float(timeout)))

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ...engines import Server, engine_kind, server_for_url
 from sqlalchemy.exc import ArgumentError
 
+from ...engines import Server, engine_kind, server_for_url
 from ...engines.urls import safe_text, to_url, with_driver
 from ...errors import TargetError
 from ..named import TargetConfig
