@@ -159,7 +159,7 @@ def _cmd_deploy(args: argparse.Namespace, validate_only: bool = False) -> int:
 def _cmd_generate(args: argparse.Namespace) -> int:
     """Generate into a URL (that database) or a named target (a disposable database: --keep to keep it)."""
     if not (0 < args.scale <= MAX_SCALE):  # every argument is checked before anything starts
-        raise DatakitError(f"--scale {args.scale:g}: give a number above 0 and at most {MAX_SCALE:g}")
+        raise DatakitError(f"--scale {args.scale:g}: the scale must be a number above 0 and at most {MAX_SCALE:g}")
     generate = load_generator(args.dataset)  # registered through the datakits.generators entry point
     config = _target(args)
     with open_target(config, keep=args.keep) as database:
