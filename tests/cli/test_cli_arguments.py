@@ -26,8 +26,14 @@ PROJECT = Path(__file__).resolve().parents[2] / "dbt" / "pagila_warehouse"
             ["load", "--source", f"{NOWHERE}/src", "--datakit", "pagila_source", "--target", NOWHERE, "--batch-id", ""],
             "batch id '' must be a string of 1 to 64 characters",
         ),
-        (["generate", "pagila", "--scale", "1e300", "--target", NOWHERE], "--scale 1e+300: the scale must be a number above 0"),
-        (["generate", "pagila", "--scale", "nan", "--target", NOWHERE], "--scale nan: the scale must be a number above 0"),
+        (
+            ["generate", "pagila", "--scale", "1e300", "--target", NOWHERE],
+            "--scale 1e+300: the scale must be a number above 0",
+        ),
+        (
+            ["generate", "pagila", "--scale", "nan", "--target", NOWHERE],
+            "--scale nan: the scale must be a number above 0",
+        ),
         (["pipeline", "pagila", "--source", "generate:1e9", "--target", NOWHERE], "at most 10000"),
         (
             ["pipeline", "pagila", "--source", f"{NOWHERE}/src", "--target", NOWHERE, "--batch-id", ""],
