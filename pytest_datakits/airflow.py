@@ -29,6 +29,7 @@ from framework import AirflowHome, DagRunFailed, DagRunResult, DatakitError, Whe
 __all__ = ["AirflowRunner", "datakit_airflow"]
 
 INI_DAGS = "datakit_airflow_dags_folder"
+INI_TIMEOUT = "datakit_airflow_dag_timeout"
 _WORKERINPUT = "datakits_airflow"
 #: the run's homes: ``datakits-airflow-<pid>-<random>``; a killed run's are swept by the next run
 HOME_PREFIX = "datakits-airflow-"
@@ -42,6 +43,21 @@ AIRFLOW_WARNINGS: list[tuple[str, type[Warning]]] = [
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini(INI_DAGS, "Folder of the DAGs that datakit_airflow runs (default: dags/ beside the ini file)")
+    parser.addini(INI_TIMEOUT, "Seconds a DAG run of datakit_airflow may take before it is stopped (default 3600)")
+
+
+def _dag_timeout(config: pytest.Config) -> dict[str, float]:
+    """``run_dag``'s timeout from the ini key, when it is set (the library's default otherwise)."""
+    value = str(config.getini(INI_TIMEOUT) or "").strip()
+    if not value:
+        return {}
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not seconds > 0:
+        raise pytest.UsageError(f"{INI_TIMEOUT} = {value!r}: give a number of seconds above 0 (e.g. 3600)")
+    return {"timeout": seconds}
 
 
 def _dags_folder(config: pytest.Config) -> tuple[Path, str]:
@@ -57,6 +73,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("help", False) or importlib.util.find_spec("airflow") is None:
         config.stash[_HOME] = None
         return
+    _dag_timeout(config)  # a wrong value is a usage error before anything starts
     workerinput = getattr(config, "workerinput", None)
     if workerinput is not None and _WORKERINPUT in workerinput:
         root, worker = Path(workerinput[_WORKERINPUT]), str(workerinput.get("workerid", "main"))
@@ -102,8 +119,9 @@ def airflow_warnings() -> Iterator[None]:
 class AirflowRunner:
     """What ``datakit_airflow`` gives a test: ``run_dag(...)`` through ``dag.test()``, in this process's home."""
 
-    def __init__(self, home: AirflowHome) -> None:
+    def __init__(self, home: AirflowHome, options: Mapping[str, float] | None = None) -> None:
         self.home = home
+        self._options = dict(options or {})
 
     @property
     def dags_folder(self) -> Path:
@@ -127,10 +145,12 @@ class AirflowRunner:
         ``connections`` maps connection ids to databases (``{"pagila_source": db}``: a ``Database`` or
         a URL). With ``check`` (the default) a failed task fails the test with its id, its error line
         and the tail of its log; ``check=False`` returns the result of a failed run for the test to read.
+        A run longer than the ini key ``datakit_airflow_dag_timeout`` (default 3600 s) is stopped and
+        fails the test; Ctrl-C stops it and ends the session as interrupted.
         """
         try:
             with airflow_warnings():
-                return self.home.run_dag(dag, conf, connections, check=check)
+                return self.home.run_dag(dag, conf, connections, check=check, **self._options)
         except DagRunFailed as exc:
             message = str(exc)
         except DatakitError as exc:
@@ -151,5 +171,5 @@ def datakit_airflow(pytestconfig: pytest.Config) -> AirflowRunner:
     except DatakitError as exc:
         problem = str(exc)
     else:
-        return AirflowRunner(home)
+        return AirflowRunner(home, _dag_timeout(pytestconfig))
     pytest.fail(f"datakit_airflow: {problem}", pytrace=False)

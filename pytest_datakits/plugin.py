@@ -8,6 +8,8 @@ workers join it through ``workerinput``. Each process makes its own databases
 
 from __future__ import annotations
 
+import signal
+import threading
 from collections.abc import Callable, Generator
 from dataclasses import replace
 from typing import Any
@@ -36,6 +38,8 @@ from .state import STATE, TARGET_FIXTURE, PluginState
 _HANDOVER = "datakits"
 _RESTORE_SIGTERM = pytest.StashKey[Callable[[], None]]()
 REUSE = pytest.StashKey[reuse.ReuseSettings]()
+_WINDING_DOWN = pytest.StashKey[dict[int, Any]]()
+_CONFIG: dict[str, pytest.Config] = {}  # pytest_keyboard_interrupt is given no config
 pytest_plugins = ["pytest_datakits.airflow"]  # Airflow homes and the datakit_airflow fixture
 
 
@@ -75,6 +79,7 @@ def pytest_configure(config: pytest.Config) -> None:
         settings = replace(settings, targets=reuse.keep_servers(settings.targets, config))
     state = PluginState(settings)
     config.stash[_RESTORE_SIGTERM] = interrupt_on_sigterm()  # SIGTERM cleans up as Ctrl-C does
+    _CONFIG["config"] = config
     config.stash[dbt.SETTINGS] = dbt.resolve(config)
     config.stash[dbt_tests.ENABLED] = dbt_tests.enabled(config)
     state.prepare = lambda workdir: dbt.prepare_callables(config, workdir)
@@ -166,6 +171,21 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return [*report.header(state), *dbt.header(config.stash[dbt.SETTINGS]), *reuse.header(config.stash[REUSE])]
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+    """The run is ending on Ctrl-C (or SIGTERM): a second one must not cut its end short.
+
+    pytest formats the first interrupt's traceback and then drops the run's databases; a second
+    Ctrl-C in between (under xdist, every process gets it) printed tracebacks and left the
+    databases to the next run's reaper. So from here to the end of the run both signals are ignored."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    config = _CONFIG.get("config")
+    saved = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    if config is not None and _WINDING_DOWN not in config.stash:
+        config.stash[_WINDING_DOWN] = saved
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """Drop this process's databases once every fixture is torn down (also after Ctrl-C)."""
@@ -184,4 +204,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
             if state.host is not None:
                 state.host.close()
     finally:
+        for sig, handler in config.stash.get(_WINDING_DOWN, {}).items():  # the run is over: as they were
+            signal.signal(sig, handler)
         config.stash.get(_RESTORE_SIGTERM, lambda: None)()
+        _CONFIG.pop("config", None)

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 import random
 import string
 import time
@@ -43,6 +42,7 @@ from sqlalchemy.engine import Connection
 
 from framework.errors import DatakitError
 from framework.kits.deploy import Target, connected, deploy_data_objects
+from framework.loading.generators import MAX_SCALE
 
 from .models import (
     Actor,
@@ -181,8 +181,8 @@ Rows = Iterator[dict[str, Any]]
 
 def row_counts(scale: float) -> dict[str, int]:
     """Rows per table at ``scale``: the real counts times ``scale``, rounded, at least 1."""
-    if not (scale > 0 and math.isfinite(scale)):
-        raise DatakitError(f"scale must be a number above 0 and finite, not {scale!r}")
+    if not (0 < scale <= MAX_SCALE):
+        raise DatakitError(f"scale must be a number above 0 and at most {MAX_SCALE:g}, not {scale!r}")
     counts = {name: real if name in _FIXED else max(1, round(real * scale)) for name, real in REAL_COUNTS.items()}
     counts["staff"] = max(counts["staff"], counts["store"])  # every store has a manager of its own
     counts["film_actor"] = min(counts["film_actor"], counts["actor"] * counts["film"])

@@ -24,21 +24,27 @@ import logging
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 from filelock import FileLock
 
+from ..engines.urls import safe_text, secrets_of, to_url
 from ..errors import DagRunFailed, DatakitError
 from ..pipeline.steps import Where, connection_uri
 
-__all__ = ["AirflowHome", "DagRunResult", "TaskRun", "airflow_environment"]
+__all__ = ["DAG_TIMEOUT", "AirflowHome", "DagRunResult", "DagRunTimeout", "RunGuard", "TaskRun", "airflow_environment"]
 
 MIGRATE_TIMEOUT = 600
+DAG_TIMEOUT = 3600.0  # seconds a DAG run may take in a test (the plugin's ini key datakit_airflow_dag_timeout)
 LOG_TAIL = 15
 _STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d")
 _START = re.compile(r"\[DAG TEST\] starting task_id=(\S+) map_index=(-?\d+)")
@@ -191,8 +197,12 @@ class AirflowHome:
         connections: Mapping[str, Where] | None = None,
         *,
         check: bool = True,
+        timeout: float | None = DAG_TIMEOUT,
     ) -> DagRunResult:
         """``dag.test()`` of ``dag`` (a DAG or a DAG id in the DAG folder) with ``connections`` set.
+
+        A run that takes longer than ``timeout`` seconds is stopped (:class:`DagRunTimeout`); Ctrl-C
+        stops it and raises ``KeyboardInterrupt`` (Airflow alone would fail the task and go on).
 
         ``connections`` maps a connection id to a database (a :class:`~framework.targets.runs.Database` or
         URL). With ``check`` a run that did not succeed raises :class:`DagRunFailed` with the first
@@ -204,13 +214,89 @@ class AirflowHome:
         env = {
             f"AIRFLOW_CONN_{conn_id.upper()}": connection_uri(where) for conn_id, where in (connections or {}).items()
         }
-        with _environment(env), _captured() as log:
-            run = dag_object.test(run_conf=dict(conf or {}))
-        text = log.getvalue()
+        guard = RunGuard(timeout)
+        try:
+            with _environment(env), _captured() as log, guard:
+                run = dag_object.test(run_conf=dict(conf or {}))
+        except KeyboardInterrupt:
+            if guard.reason is None:
+                raise
+        guard.raise_for(dag_object.dag_id)
+        text = mask_secrets(log.getvalue(), env.values())
         result = _result(run, text)
         if check and not result.success:
             raise DagRunFailed(result.failure(), result)
         return result
+
+
+class DagRunTimeout(DatakitError):
+    """A DAG run did not finish within its timeout; its tasks were stopped."""
+
+
+class RunGuard:
+    """Ends ``dag.test()`` on Ctrl-C and at a deadline, whatever its tasks do.
+
+    ``dag.test()`` runs the tasks in this process and turns a ``KeyboardInterrupt`` inside one into
+    that task's failure, then runs the next. So while it runs, SIGINT (or the deadline, from a
+    timer thread, as a SIGINT sent to the main thread) records why, raises ``KeyboardInterrupt``
+    in whatever runs, and goes on raising every half second until ``dag.test()`` returns. Only in
+    the main thread (signals are handled there); elsewhere it does nothing."""
+
+    def __init__(self, timeout: float | None) -> None:
+        self.timeout = timeout if timeout and timeout > 0 else None
+        self.reason: str | None = None
+        self._done = threading.Event()
+        self._old: Any = None
+        self._active = threading.current_thread() is threading.main_thread()
+
+    def __enter__(self) -> RunGuard:
+        if self._active:
+            self._old = signal.signal(signal.SIGINT, self._stop)
+            self._thread = threading.Thread(target=self._watch, name="datakits-dag-guard", daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        if self._active:
+            self._thread.join()  # no signal of ours comes after the old handler is back
+            signal.signal(signal.SIGINT, self._old)
+
+    def _stop(self, signum: int, frame: Any) -> None:
+        if self._done.is_set():
+            return
+        self.reason = self.reason or "interrupted"
+        raise KeyboardInterrupt
+
+    def _watch(self) -> None:
+        """At the deadline, and every half second once stopped, a SIGINT to the main thread."""
+        main = threading.main_thread().ident
+        started = time.monotonic()
+        while not self._done.wait(0.5):
+            if self.reason is None and self.timeout is not None and time.monotonic() - started >= self.timeout:
+                self.reason = "timeout"
+            if self.reason is not None and main is not None and not self._done.is_set():
+                signal.pthread_kill(main, signal.SIGINT)  # a real signal: it wakes a sleeping task too
+
+    def raise_for(self, dag_id: str) -> None:
+        """After the run: ``KeyboardInterrupt`` for Ctrl-C, :class:`DagRunTimeout` for the deadline."""
+        if self.reason == "interrupted":
+            raise KeyboardInterrupt
+        if self.reason == "timeout":
+            raise DagRunTimeout(f"DAG {dag_id} did not finish within {self.timeout:g}s; its tasks were stopped")
+
+
+def mask_secrets(text: str, uris: Iterable[str]) -> str:
+    """``text`` with the passwords of the connections ``uris`` shown as ``***``, as Airflow's own log
+    masking shows a connection's password: as given, and percent-encoded as in a URI."""
+    secrets: set[str] = set()
+    for uri in uris:
+        for secret in secrets_of(to_url(uri)):
+            if len(secret) >= 3:  # as Airflow: a very short one would mask ordinary words
+                secrets |= {secret, quote(secret, safe=""), quote_plus(secret)}
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return safe_text(text)
 
 
 def _migrate(home: Path, dags_folder: Path) -> None:

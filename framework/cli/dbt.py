@@ -174,4 +174,7 @@ def _build(args: argparse.Namespace, config: TargetConfig) -> int:
             print(keep_note(config, database))
     if result.failed:
         raise DbtError(failure_message(result))
+    if args.select and not result.nodes:  # dbt itself ends "successfully" having run nothing
+        print(f"datakits: dbt selected nothing with --select {' '.join(args.select)}; check it", file=sys.stderr)
+        return 1
     return 0

@@ -24,7 +24,7 @@ from ..kits.bronze import add_derive_flag, derive_bronze
 from ..kits.deploy import deploy_data_objects
 from ..kits.discovery import Datakit, load_datakit
 from ..loading.files import is_file_source
-from ..loading.loader import DEFAULT_BATCH_SIZE, load_datakit_tables, new_batch_id
+from ..loading.loader import DEFAULT_BATCH_SIZE, check_batch_id, load_datakit_tables, new_batch_id
 from ..progress import ProgressBoard, format_summary
 from ..results import LoadResult
 from ..targets.named import TargetConfig
@@ -104,6 +104,7 @@ def run_load(args: argparse.Namespace, config: TargetConfig) -> int:
             f"--source {args.source if '://' not in args.source else source.safe_url} is not a "
             "database: give the source database's URL, or a folder of CSV files (a URL without a database is a server)"
         )
+    batch_id = new_batch_id() if args.batch_id is None else check_batch_id(args.batch_id)  # "" is no batch id
     _check_source(source)
     with open_target(config, keep=args.keep) as database:
         results = _load(args, config, database, source, source_kit, target_kit, batch_id)

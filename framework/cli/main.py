@@ -36,7 +36,7 @@ from ..kits.bronze import add_derive_flag, derive_bronze
 from ..kits.deploy import cleanup_deployment, deploy_data_objects
 from ..kits.discovery import load_datakit
 from ..kits.validate import validate_deployment
-from ..loading.generators import installed_generators, load_generator
+from ..loading.generators import MAX_SCALE, installed_generators, load_generator
 from ..signals import interrupt_on_sigterm
 from ..targets.named import SERVER_URL, TargetConfig, create_custom_target, list_targets
 from ..targets.resolve import keep_note, open_target, reap_report, target_config
@@ -185,6 +185,8 @@ def _kept_data(config: TargetConfig) -> TargetConfig:
 
 def _cmd_generate(args: argparse.Namespace) -> int:
     """Generate into a URL (that database) or a named target (a disposable database: --keep to keep it)."""
+    if not (0 < args.scale <= MAX_SCALE):  # every argument is checked before anything starts
+        raise DatakitError(f"--scale {args.scale:g}: the scale must be a number above 0 and at most {MAX_SCALE:g}")
     generate = load_generator(args.dataset)  # registered through the datakits.generators entry point
     config = _target(args)
     with open_target(config, keep=args.keep) as database:

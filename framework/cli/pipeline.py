@@ -19,7 +19,7 @@ import time
 
 from ..engines import engine_kind
 from ..errors import PipelineError
-from ..loading.loader import new_batch_id
+from ..loading.loader import check_batch_id, new_batch_id
 from ..pipeline.declared import Pipeline, declared_pipelines, get_pipeline
 from ..pipeline.steps import run_pipeline
 from ..targets.named import TargetConfig
@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
     if source.scale is not None and spec.generator is None:
         raise PipelineError(f"pipeline {spec.name} has no generator: give --source URL or a folder of CSV files")
     config = _warehouse_target(args.target, spec)
-    batch_id = args.batch_id or new_batch_id()
+    batch_id = new_batch_id() if args.batch_id is None else check_batch_id(args.batch_id)
     started = time.perf_counter()
     with databases(config, source, args.keep) as (warehouse, staged):
         if staged is not None:

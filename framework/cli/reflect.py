@@ -29,5 +29,7 @@ def run(args: Any) -> int:
     result = reflect_datakit(args.url, args.out, args.schema or [None], args.tables, overwrite=args.force)
     print(f"reflected {len(result.tables)} tables from {result.source} into {result.path}")
     for table, reason in sorted(result.skipped.items()):
-        print(f"  left out {table}: {reason}")
+        print(f"  left out {table if table.isprintable() else repr(table)}: {reason}")
+    if result.skipped:
+        print(f"  (validate reports the {len(result.skipped)} left out as tables not in the datakit)")
     return 0

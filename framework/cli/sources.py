@@ -22,7 +22,7 @@ from typing import Any
 from ..errors import DatakitError, PipelineError
 from ..kits.discovery import Datakit
 from ..loading.files import is_file_source, stage_folder
-from ..loading.generators import load_generator
+from ..loading.generators import MAX_SCALE, load_generator
 from ..targets.named import TargetConfig, url_target
 from ..targets.resolve import resolve_target
 from ..targets.runs import Database, Run
@@ -50,8 +50,10 @@ def parse_source(value: str) -> Source:
             scale = float(text)
         except ValueError:
             scale = -1.0
-        if not scale > 0:
-            raise PipelineError(f"--source {value}: the scale must be a number above 0 (generate:0.5)")
+        if not 0 < scale <= MAX_SCALE:
+            raise PipelineError(
+                f"--source {value}: the scale must be a number above 0 and at most {MAX_SCALE:g} (generate:0.5)"
+            )
         return Source(scale=scale)
     if is_file_source(value):
         return Source(folder=Path(value).resolve())

@@ -461,6 +461,8 @@ def _in_process(
         callbacks = [_node_finished(progress)] if progress is not None else []
         # the results come back as objects: no manifest.json and run_results.json to write
         result = dbtRunner(callbacks=callbacks).invoke([*cli, "--no-write-json"])
+    if isinstance(result.exception, KeyboardInterrupt):  # Ctrl-C, SIGTERM: dbt catches it; it is ours
+        raise KeyboardInterrupt(str(result.exception))
     ran = getattr(result.result, "results", None)
     nodes = None
     if isinstance(ran, list):

@@ -14,6 +14,10 @@ from typing import Any
 
 from ..errors import DatakitError, DatakitImportError
 
+#: The largest scale a generator is asked for: 10,000 times Pagila is 160 million rentals (and a
+#: scale of 1e300 would never end). The CLI checks it before it starts anything.
+MAX_SCALE = 10_000.0
+
 ENTRY_POINT_GROUP = "datakits.generators"
 
 

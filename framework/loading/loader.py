@@ -79,7 +79,8 @@ def new_batch_id() -> str:
     return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
-def _check_batch_id(batch_id: str) -> str:
+def check_batch_id(batch_id: str) -> str:
+    """``batch_id`` when it is one (1 to 64 characters); a :class:`LoadError` otherwise (``""`` too)."""
     if not isinstance(batch_id, str) or not batch_id or len(batch_id) > BATCH_ID_LIMIT:
         raise LoadError(f"batch id {batch_id!r} must be a string of 1 to {BATCH_ID_LIMIT} characters")
     return batch_id
@@ -176,7 +177,7 @@ class BulkDataLoader:
         Raises :class:`LoadError` (the target unchanged) when the batch cannot load.
         ``source_table`` is what ``dk_source_table`` records (default: the source's table name).
         """
-        batch = _check_batch_id(batch_id or new_batch_id())
+        batch = check_batch_id(new_batch_id() if batch_id is None else batch_id)
         plan = make_plan(source, target, transform, source_table)
         started = time.perf_counter()
         try:
@@ -257,7 +258,7 @@ class BulkDataLoader:
         ``atomic=True`` loads the tables one after the other in one transaction: one table that
         fails (or a kill) leaves every table of the batch as it was.
         """
-        batch = _check_batch_id(batch_id or new_batch_id())
+        batch = check_batch_id(new_batch_id() if batch_id is None else batch_id)
         size = batch_size or self.batch_size
         transforms = transforms or {}
         for source, target in pairs:  # an unreachable database is one error, not one per table

@@ -40,6 +40,7 @@ from ..loading.loader import BulkDataLoader, pair_datakit_tables
 from ..targets.resolve import DatabaseTarget, resolve_target
 from ..targets.runs import Database
 from .declared import Pipeline, get_pipeline
+from .lock import warehouse_lock
 from .results import DbtStep, DeployStep, PipelineSummary, TableLoad, ValidateStep
 
 __all__ = [
@@ -268,7 +269,20 @@ def run_pipeline(
     """Every step, in order, the loads ``workers`` at a time; ``report`` gets a line per step and per table.
 
     A load that fails lets the others finish (each is its own batch), then raises its error.
+    One run at a time per warehouse: a second waits for the first (:mod:`framework.pipeline.lock`).
     """
+    with warehouse_lock(resolve_target(warehouse), report):
+        return _run_steps(source, warehouse, batch_id, pipeline, workers, report)
+
+
+def _run_steps(
+    source: Where,
+    warehouse: Where,
+    batch_id: str,
+    pipeline: str | Pipeline,
+    workers: int,
+    report: Callable[[str], None] | None,
+) -> PipelineSummary:
     spec = get_pipeline(pipeline)
     say = report or (lambda line: None)
     steps: dict[str, float] = {}

@@ -27,6 +27,7 @@ from ..engines import engine_kind
 from ..engines.connect import make_engine
 from ..engines.urls import to_url, with_driver
 from ..errors import TargetError
+from ..signals import interrupt_on_sigterm
 from .named import TargetConfig, get_target_config, server_target, url_target
 from .process import process_database
 from .provisioning import start_server
@@ -69,20 +70,27 @@ def open_target(target: str | URL | TargetConfig, label: str = "main", keep: boo
     """A database on ``target`` for the length of the block.
 
     A named target gets a disposable database, dropped at the end (kept with ``keep=True``);
-    a URL target is that very database and is never dropped.
+    a URL target is that very database and is never dropped. For the length of the block SIGTERM
+    raises ``KeyboardInterrupt`` in the main thread (``interrupt_on_sigterm``, unless the program
+    chose a handler of its own), so a script killed by ``timeout`` or ``docker stop`` still drops
+    its database and stops the servers it started (``postgres_embedded`` would outlive it).
     """
     config = target_config(target)
     if not config.disposable:
         assert config.url
         yield Database(make_engine(config.url).url)
         return
-    server = start_server(config)
+    restore = interrupt_on_sigterm()
     try:
-        with Run(server, keep=keep) as run:
-            yield run.create_database(label)
+        server = start_server(config)
+        try:
+            with Run(server, keep=keep) as run:
+                yield run.create_database(label)
+        finally:
+            if not keep:
+                server.stop()
     finally:
-        if not keep:
-            server.stop()
+        restore()
 
 
 def keep_note(config: TargetConfig, database: Database) -> str:

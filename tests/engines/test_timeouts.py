@@ -52,3 +52,43 @@ def test_the_plugin_gives_up_on_a_silent_server(pytester: pytest.Pytester, silen
     )
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*cannot connect*"])
+
+
+@pytest.fixture(scope="module")
+def dripping_port() -> Iterator[int]:
+    """A port that answers a byte at a time, every half second, for ever (each read waits under its timeout)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def drip(conn: socket.socket) -> None:
+        # a MySQL packet header (64 KiB, sequence 0), then its payload a byte at a time: never complete
+        data = iter(b"\xff\xff\x00\x00")
+        with conn:
+            while not stop.wait(0.5):
+                try:
+                    conn.sendall(bytes([next(data, 0x0A)]))
+                except OSError:
+                    return
+
+    def accept() -> None:
+        while True:
+            try:
+                conn = listener.accept()[0]
+            except OSError:
+                return
+            threading.Thread(target=drip, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield listener.getsockname()[1]
+    stop.set()
+    listener.close()
+
+
+@pytest.mark.parametrize("scheme", ["mysql", "postgresql"])
+def test_the_cli_gives_up_on_a_server_that_drips_bytes(dripping_port: int, scheme: str) -> None:
+    target = f"{scheme}://root@127.0.0.1:{dripping_port}/test"
+    command = [sys.executable, "-m", "framework.cli", "deploy", "pagila_bronze", "--target", target]
+    out = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=HANG)
+    assert out.returncode == 2, out.stderr
+    assert out.stderr.startswith("datakits: ") and "cannot connect" in out.stderr
+    assert "Traceback" not in out.stderr

@@ -53,3 +53,24 @@ def test_a_failing_test_shows_no_password_even_with_locals_and_debug(
     shown = result.stdout.str() + result.stderr.str() + (pytester.path / "debug.log").read_text()
     assert "TargetConfig(" in shown
     assert SECRET not in shown
+
+
+ENGINE_FAILING = """
+def test_fails(datakit_engine, datakit_target):
+    engine = datakit_engine
+    assert engine is None
+"""
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]])
+def test_a_query_string_password_is_in_no_fixture_repr_nor_xdist_debug(
+    run, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, workers: list[str]
+) -> None:
+    """The engine holds its URL (SQLAlchemy's repr hides ``user:password@`` only, not ``?password=``)."""
+    pytester.makepyfile(ENGINE_FAILING)
+    monkeypatch.setenv("DATAKITS_TARGET", f"postgresql://postgres@127.0.0.1:5432/postgres?password={SECRET}")
+    result = run("-l", "-vv", "--debug=debug.log", *workers)
+    result.assert_outcomes(failed=1)
+    shown = result.stdout.str() + result.stderr.str() + (pytester.path / "debug.log").read_text()
+    assert "Engine(" in shown  # the local was shown
+    assert SECRET not in shown

@@ -109,3 +109,49 @@ def test_a_signal_ends_the_run_like_a_normal_exit(
     assert [f for f in folders if f.exists()] == []
     assert [pid for pid in servers if _running(pid)] == []
     assert not list(Path(tempfile.gettempdir()).glob(f"datakits-run-{run_id}-*"))
+
+
+TWICE = """
+import time
+from pathlib import Path
+
+
+def test_blocks(datakit_session, datakit_target):
+    Path("ready").write_text(datakit_target.url)
+    time.sleep(120)
+
+
+def test_blocks_too(datakit_session):
+    time.sleep(120)
+"""
+
+
+def test_a_second_ctrl_c_under_xdist_prints_no_traceback(pytester: pytest.Pytester) -> None:
+    """The second Ctrl-C came while pytest formatted the first: tracebacks, and the run's end cut short."""
+    pytester.makepyfile(test_twice=TWICE)
+    pytester.makeini(INI.format(extra=""))
+    command = [sys.executable, "-m", "pytest", *QUIET, "-n", "2", "--datakit-target=postgres_local"]
+    command += ["--datakit-target=mysql_local"]
+    log_path = pytester.path / "log.txt"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            command, cwd=pytester.path, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        deadline = time.monotonic() + 180
+        while not (pytester.path / "ready").exists():
+            assert proc.poll() is None and time.monotonic() < deadline, log_path.read_text()
+            time.sleep(0.2)
+        match = RUN_ID.search((pytester.path / "ready").read_text())
+        assert match
+        os.killpg(proc.pid, signal.SIGINT)
+        time.sleep(0.3)  # while the first is being handled
+        os.killpg(proc.pid, signal.SIGINT)
+        status = proc.wait(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    output = log_path.read_text()
+    assert status == pytest.ExitCode.INTERRUPTED, output
+    assert "Traceback" not in output and "INTERNALERROR" not in output, output
+    assert leftovers(match.group(1)) == []

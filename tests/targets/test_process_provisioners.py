@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -143,3 +144,71 @@ def test_server_dies_with_its_parent_and_the_next_start_sweeps_its_folder(name: 
         assert not folder.exists(), "the next start did not remove the leftover folder"
     finally:
         server.stop()
+
+
+INSTALLING = textwrap.dedent(
+    """
+    from framework.signals import interrupt_on_sigterm
+    from framework.targets.named import get_target_config
+    from framework.targets.provisioning import start_server
+
+    interrupt_on_sigterm()  # as the CLI and the plugin do
+    start_server(get_target_config("mysql_process"))
+    """
+)
+
+
+def _init_running(folder: Path, marker: bytes = b"") -> bool:
+    """True while a process of the init step (mariadb-install-db, its mariadbd --bootstrap) works in ``folder``."""
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        found = any(str(folder).encode() in a for a in args) and not any(b"--port=" in a for a in args)
+        if found and any(marker in a for a in args):
+            return True
+    return False
+
+
+def test_sigterm_during_mariadb_install_db_leaves_no_folder() -> None:
+    """mariadb-install-db's ``mariadbd --bootstrap`` went on writing into the deleted folder: a data
+    folder without an owner file, which the sweep skipped for 600 s."""
+    if process._mysql_binaries() is None:
+        pytest.skip("no MariaDB/MySQL server binaries here")
+    before = set(Path(tempfile.gettempdir()).glob(f"{process.PREFIX}mysql-*"))
+    child = subprocess.Popen([sys.executable, "-c", INSTALLING], cwd=ROOT, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        folder = None
+        while folder is None or not _init_running(folder, b"--bootstrap"):  # the server, mid-install
+            assert child.poll() is None and time.monotonic() < deadline, "the install never started"
+            made = set(Path(tempfile.gettempdir()).glob(f"{process.PREFIX}mysql-*")) - before
+            folder = next(iter(made), None)
+            time.sleep(0.05)
+        os.kill(child.pid, signal.SIGTERM)
+        child.wait(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    time.sleep(2)  # what still ran would write its files by now
+    assert not folder.exists(), sorted(p.name for p in folder.rglob("*"))[:10]
+    assert not _init_running(folder)
+
+
+def test_the_sweep_removes_a_folder_that_never_got_its_owner_file() -> None:
+    """The owner file is written right after the folder is made: a folder without one for a minute is
+    an orphan (a killed install's leftovers), not a server being set up (the sweep waited 600 s)."""
+    folder = Path(tempfile.mkdtemp(prefix=f"{process.PREFIX}mysql-"))
+    (folder / "data").mkdir()
+    (folder / "data" / "ibdata1").write_bytes(b"\0" * 1024)
+    young = Path(tempfile.mkdtemp(prefix=f"{process.PREFIX}mysql-"))  # one being set up right now
+    try:
+        old = time.time() - 120
+        os.utime(folder, (old, old))
+        process._sweep()
+        assert not folder.exists()
+        assert young.exists()
+    finally:
+        for path in (folder, young):
+            shutil.rmtree(path, ignore_errors=True)

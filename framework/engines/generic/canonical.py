@@ -18,7 +18,8 @@ Canonical text of a value, by Python type:
     str                       itself; in a CHAR(n) column without trailing spaces (MySQL strips
                               them on read, PostgreSQL pads them)
     datetime                  in UTC, ``YYYY-MM-DD HH:MM:SS[.ffffff]+00:00`` (``isoformat(" ")``);
-                              a naive datetime is taken to be UTC already
+                              a naive datetime is taken to be UTC already; PostgreSQL's infinite
+                              timestamps and dates (:class:`InfiniteDatetime`) ``infinity`` / ``-infinity``
     date, time                ``isoformat()``
     timedelta                 ISO 8601 duration ``P<days>DT<seconds>.<microseconds>S``
     bytes, bytearray, memoryview  ``\\x`` + lowercase hex (PostgreSQL's bytea hex form)
@@ -128,6 +129,36 @@ def _json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_default)
 
 
+class InfiniteDatetime(datetime):
+    """PostgreSQL's ``'infinity'`` / ``'-infinity'`` timestamp, read as itself.
+
+    psycopg2 reads them as ``datetime.max`` / ``datetime.min``, real instants a load would then
+    write as such; the PostgreSQL source reads them as these (equal to ``max`` / ``min``, so they
+    sort and compare as before), whose canonical and COPY text is ``infinity`` / ``-infinity``. An
+    engine that has no infinite timestamps refuses them (:func:`unheld`)."""
+
+    infinite_text = "infinity"
+
+
+class InfiniteDate(date):
+    """PostgreSQL's ``'infinity'`` / ``'-infinity'`` date (see :class:`InfiniteDatetime`)."""
+
+    infinite_text = "infinity"
+
+
+def infinite(kind: type[datetime] | type[date], text: str, aware: bool = False) -> Any:
+    """The infinite value ``text`` (``infinity`` or ``-infinity``) of a timestamp (aware or not) or a date."""
+    negative = text.startswith("-")
+    if kind is date:
+        day = date.min if negative else date.max
+        value: Any = InfiniteDate(day.year, day.month, day.day)
+    else:
+        at = datetime.min if negative else datetime.max
+        value = InfiniteDatetime(*at.timetuple()[:6], at.microsecond, tzinfo=UTC if aware else None)
+    value.infinite_text = "-infinity" if negative else "infinity"
+    return value
+
+
 _BY_TYPE: dict[type, Callable[[Any], str]] = {
     str: str,
     int: str,
@@ -145,6 +176,8 @@ _BY_TYPE: dict[type, Callable[[Any], str]] = {
     tuple: _json,
     dict: _json,
     uuid.UUID: str,
+    InfiniteDatetime: lambda v: v.infinite_text,
+    InfiniteDate: lambda v: v.infinite_text,
 }
 
 

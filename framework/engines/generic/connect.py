@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import URL, Engine
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 
-from ...errors import AuthenticationFailed, TargetError, TargetUnreachable
+from ...errors import AuthenticationFailed, ProvisionerUnavailable, TargetError, TargetUnreachable
 from .dberrors import driver_message
-from .urls import CONNECT_TIMEOUT, HIDDEN, safe_server_url, secrets_of, to_url
+from .urls import CONNECT_TIMEOUT, HIDDEN, hide_secrets, safe_server_url, safe_text, secrets_of, to_url
 
 if TYPE_CHECKING:
     from .protocols import EngineKind
@@ -34,8 +34,35 @@ def engine_for(kind: EngineKind, url: str | URL, schemas: Iterable[str | None] =
     """An engine of ``kind`` for ``url`` on which ``schemas`` resolve; every connection's start bounded."""
     parsed = pin_driver(kind, to_url(url))
     named = sorted({s for s in schemas if s})
-    options: dict[str, Any] = {"connect_args": kind.connect_args(CONNECT_TIMEOUT), **kwargs}
-    return kind.make_engine(parsed, named, options)
+    # pre-ping: a pooled connection the server closed while idle (wait_timeout, idle_session_timeout,
+    # a proxy) is replaced on checkout, never handed out dead
+    options: dict[str, Any] = {"connect_args": kind.connect_args(CONNECT_TIMEOUT), "pool_pre_ping": True, **kwargs}
+    shown = safe_server_url(parsed)
+    try:
+        engine = kind.make_engine(parsed, named, options)
+    except ImportError as exc:  # postgresql+pg8000, mysql+mysqldb, ... and the driver is not installed
+        raise ProvisionerUnavailable(
+            f"{shown}: the driver {parsed.drivername!r} is not installed ({exc.name or exc}); install it, "
+            f"or leave the driver out ({kind.name}://...) to use {kind.driver_module}"
+        ) from None
+    except (ArgumentError, ValueError, TypeError) as exc:  # ?read_timeout=abc, a name too long for schemas
+        raise TargetError(f"{shown}: {safe_text(driver_message(exc, first_line=True))}") from None
+    if engine.dialect.is_async:
+        engine.dispose()
+        raise TargetError(
+            f"{shown}: {parsed.drivername!r} is an asyncio driver and datakits connects synchronously; "
+            f"leave the driver out ({kind.name}://...) to use {kind.driver_module}"
+        )
+    engine.url = hide_secrets(engine.url)  # its repr shows no password (pytest -l); connecting is unchanged
+    return engine
+
+
+def bad_option(dbapi: object, exc: BaseException) -> Exception:
+    """A driver's refusal of a connection option (``?charset=bogus``, ``?ssl_ca=/missing``, a NUL in a
+    name) as the driver's ``OperationalError``, which becomes one line like any failed connection."""
+    error = getattr(dbapi, "OperationalError", Exception)
+    what = " ".join(str(exc).split()) or type(exc).__name__
+    return error(f"the connection options were refused ({type(exc).__name__}: {what}); check the URL's query string")
 
 
 def check_engine(engine: Engine, shown: str, label: str | None = None) -> None:

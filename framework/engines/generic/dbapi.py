@@ -10,12 +10,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Column, Table
+from sqlalchemy import Column, Date, DateTime, Float, Numeric, Table
 from sqlalchemy.engine import Connection
 
-from .canonical import column_kind, field_functions
+from ...errors import LoadError
+from .canonical import InfiniteDate, InfiniteDatetime, column_kind, field_functions
 from .writer import Handoff, Lineage, RowChunks, column_list, physical_name
 
 _sha256 = hashlib.sha256
@@ -41,6 +43,89 @@ def _converter(column: Column[Any], conn: Connection) -> Callable[[Any], Any] | 
     return process
 
 
+#: the most significant digits an 8-byte float (SQLite's REAL, what SQLAlchemy stores a NUMERIC as) keeps
+FLOAT_DIGITS = 15
+
+
+_INFINITIES = (float("inf"), float("-inf"))
+
+
+def _refusal(
+    column: Column[Any], dialect: Any, table: Table, batch_id: str
+) -> tuple[str, Callable[[Any], None]] | None:
+    """For a column that can get a value the engine would change without a word: the cheap test
+    (a Python expression on ``v``) that picks such values out, and the function that looks closer
+    and refuses the batch in one line naming the table, the column and the value. None otherwise.
+
+    MySQL and SQLite have no infinite timestamps or dates (PostgreSQL's ``infinity``); SQLite
+    stores NaN as NULL and a NUMERIC as an 8-byte float (a value a float does not hold exactly is
+    refused); MySQL holds no NaN or infinity."""
+    kind = column.type
+    sqlite = dialect.name == "sqlite"
+
+    def refuse(value: Any, why: str) -> LoadError:
+        return LoadError(
+            f"{table.fullname}: column {column.name}: {dialect.name} cannot hold {value!r} ({why}); "
+            f"batch {batch_id} rolled back",
+            table.fullname,
+            batch_id,
+            column=column.name,
+        )
+
+    if isinstance(kind, DateTime | Date):
+
+        def infinite(value: Any) -> None:
+            raise refuse(value.infinite_text, "it has no infinite timestamps or dates")
+
+        return "v.__class__ is INFINITE_DATETIME or v.__class__ is INFINITE_DATE", infinite
+    if isinstance(kind, Float):
+
+        def not_finite(value: Any) -> None:
+            if value.__class__ is not float or (sqlite and value == value):
+                return  # SQLite keeps an infinite REAL as it is
+            raise refuse(value, "SQLite stores NaN as NULL" if sqlite else "it has no NaN or infinity")
+
+        return "v != v or v in INFINITIES", not_finite
+    if isinstance(kind, Numeric):
+
+        def inexact(value: Any) -> None:
+            if not value.is_finite():
+                raise refuse(value, "it has no NaN or infinite numbers")
+            if Decimal(repr(float(value))) != value:
+                raise refuse(value, f"SQLite keeps {FLOAT_DIGITS} significant digits of a NUMERIC")
+
+        if sqlite:  # more than 15 digits take more than 16 characters (a sign or a point besides): a cheap test
+            return f"v.__class__ is DECIMAL and (not v.is_finite() or len(str(v)) > {FLOAT_DIGITS + 1})", inexact
+        return "v.__class__ is DECIMAL and not v.is_finite()", inexact
+    return None
+
+
+def make_check(
+    columns: Sequence[Column[Any]], dialect: Any, table: Table, batch_id: str
+) -> Callable[[Sequence[Any]], None] | None:
+    """One function per table that checks a row's values the engine cannot hold (see :func:`_refusal`);
+    generated, one cheap test per column that can get such a value, so a row costs one call."""
+    body: list[str] = []
+    namespace: dict[str, Any] = {
+        "INFINITE_DATETIME": InfiniteDatetime,
+        "INFINITE_DATE": InfiniteDate,
+        "INFINITIES": _INFINITIES,
+        "DECIMAL": Decimal,
+    }
+    for i, column in enumerate(columns):
+        found = _refusal(column, dialect, table, batch_id)
+        if found is None:
+            continue
+        test, refuse = found
+        namespace[f"refuse{i}"] = refuse
+        body += [f"    v = row[{i}]", f"    if {test}:", f"        refuse{i}(v)"]
+    if not body:
+        return None
+    exec(compile("\n".join(["def check(row):", *body]), f"<value check for {table.fullname}>", "exec"), namespace)
+    check: Callable[[Sequence[Any]], None] = namespace["check"]
+    return check
+
+
 def make_params(
     columns: Sequence[Column[Any]], conn: Connection, lineage: Lineage, table: Table
 ) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
@@ -51,6 +136,7 @@ def make_params(
     loaded_at_convert = _converter(table.c.dk_loaded_at, conn)
     loaded_at = loaded_at_convert(lineage.loaded_at) if loaded_at_convert else lineage.loaded_at
     tail = (loaded_at, lineage.batch_id, lineage.source_table)
+    found = make_check(columns, conn.dialect, table, lineage.batch_id)
 
     def params(values: Sequence[Any]) -> tuple[Any, ...]:
         line = "\t".join([f(v) for f, v in zip(fields, values, strict=True)])
@@ -59,7 +145,19 @@ def make_params(
             out[i] = convert(out[i])
         return (*out, *tail, _sha256(line.encode()).hexdigest())
 
-    return params
+    if found is None:
+        return params
+    check: Callable[[Sequence[Any]], None] = found
+
+    def checked_params(values: Sequence[Any]) -> tuple[Any, ...]:
+        check(values)
+        line = "\t".join([f(v) for f, v in zip(fields, values, strict=True)])
+        out = list(values)
+        for i, convert in converted:
+            out[i] = convert(out[i])
+        return (*out, *tail, _sha256(line.encode()).hexdigest())
+
+    return checked_params
 
 
 class ExecutemanyWriter:

@@ -39,3 +39,21 @@ def secrets_of(url: URL) -> list[str]:
     found = [url.password] if url.password else []
     found += [str(v) for k, v in url.query.items() if k.lower() in SECRET_KEYS and v]
     return [str(s) for s in found]
+
+
+class HiddenSecretsURL(URL):
+    """A URL whose ``repr`` and ``str`` hide every password, the query string's too (SQLAlchemy's hide
+    only ``user:password@``). Engines hold one, so an engine's ``repr`` (``pytest -l``, a debugger,
+    a log) shows no secret; the URL itself keeps them all, so connecting is unchanged."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return safe_server_url(URL(*self))
+
+    __str__ = __repr__
+
+
+def hide_secrets(url: URL) -> URL:
+    """``url`` as a :class:`HiddenSecretsURL` (the same URL; only its ``repr`` and ``str`` differ)."""
+    return url if isinstance(url, HiddenSecretsURL) else HiddenSecretsURL(*url)

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
+import socket
+import threading
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Column, Table, create_engine, event, text
+from sqlalchemy import Column, Double, Table, create_engine, event, text
+from sqlalchemy.dialects.mysql import types as mysql_types
 from sqlalchemy.engine import URL, Connection, Dialect, Engine
 from sqlalchemy.schema import CreateSchema
+
+from ..generic.connect import bad_option
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -44,6 +50,86 @@ def _lift_handshake_timeouts(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection._write_timeout = None
 
 
+class _Double(mysql_types.DOUBLE):
+    """MySQL's DOUBLE for a generic ``Double``/``DOUBLE PRECISION`` with a precision and no scale (what
+    PostgreSQL reflects, ``precision=53``): SQLAlchemy's MySQL DOUBLE takes both or neither and raised
+    ``ArgumentError`` at deploy and load. A precision alone only says it is 8 bytes, which DOUBLE is."""
+
+    def __init__(self, precision: int | None = None, scale: int | None = None, **kwargs: Any) -> None:
+        super().__init__(precision=precision if scale is not None else None, scale=scale, **kwargs)
+
+
+def _unescape(name: Any) -> Any:
+    return name.replace("``", "`") if isinstance(name, str) and "``" in name else name
+
+
+def _read_backticks(dialect: Any) -> None:
+    """Names with a backtick as they are: SQLAlchemy reads columns, keys and constraints from ``SHOW CREATE
+    TABLE`` and keeps the backtick doubled there (``a``b`` for ``a`b``), so validate saw a missing and an
+    extra column. Wraps this engine's dialect's parse step (reflection of every table goes through it)."""
+    original = dialect._setup_parser
+
+    def setup_parser(connection: Any, table_name: str, schema: str | None = None, **kw: Any) -> Any:
+        state = original(connection, table_name, schema, **kw)
+        if not getattr(state, "_datakits_unescaped", False):  # the state is cached: fix it once
+            for column in state.columns:
+                column["name"] = _unescape(column["name"])
+            for key in state.keys:
+                key["name"] = _unescape(key.get("name"))
+                key["columns"] = [(_unescape(c[0]), *c[1:]) for c in key["columns"]]
+            for fk in state.fk_constraints:
+                fk["name"] = _unescape(fk.get("name"))
+                fk["local"] = [_unescape(c) for c in fk["local"]]
+                fk["foreign"] = [_unescape(c) for c in fk["foreign"]]
+            for check in state.ck_constraints:
+                check["name"] = _unescape(check.get("name"))
+            state._datakits_unescaped = True
+        return state
+
+    dialect._setup_parser = setup_parser
+
+
+def _bounded_connect(timeout: float) -> Callable[..., Any]:
+    """A ``do_connect`` handler: PyMySQL's connect with its whole handshake bounded by ``timeout``.
+
+    PyMySQL's read timeout bounds each read, so a server (or a proxy) that drips a byte a second
+    keeps a connect waiting for ever; a timer shuts the socket at the deadline instead."""
+
+    def connect(dialect: Dialect, _record: Any, cargs: Any, cparams: dict[str, Any]) -> Any:
+        if dialect.driver != "pymysql":
+            return None  # another driver connects as it does
+        pymysql = dialect.loaded_dbapi
+        try:
+            conn = pymysql.connections.Connection(*cargs, **cparams, defer_connect=True)
+        except (ValueError, TypeError, AttributeError, LookupError, OSError) as exc:
+            raise bad_option(pymysql, exc) from None  # ?charset=bogus, ?ssl_ca=/missing
+        fired = threading.Event()
+
+        def cut() -> None:
+            fired.set()
+            sock = getattr(conn, "_sock", None)
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+        timer = threading.Timer(timeout, cut)
+        timer.daemon = True
+        timer.start()
+        try:
+            conn.connect()
+        except Exception:
+            if fired.is_set():
+                raise pymysql.err.OperationalError(
+                    2013, f"the server did not finish its handshake within {timeout:g}s"
+                ) from None
+            raise
+        finally:
+            timer.cancel()
+        return conn
+
+    return connect
+
+
 class MySQL:
     name = "mysql"
     maps_schemas_per_engine = True
@@ -68,6 +154,11 @@ class MySQL:
 
     def make_engine(self, url: URL, schemas: list[str], options: dict[str, Any]) -> Engine:
         engine = create_engine(url, **options)
+        engine.dialect.colspecs = {**engine.dialect.colspecs, Double: _Double}  # this engine's, not every MySQL's
+        _read_backticks(engine.dialect)
+        timeout = (options.get("connect_args") or {}).get("connect_timeout")
+        if timeout:
+            event.listen(engine, "do_connect", _bounded_connect(float(timeout)))
         event.listen(engine, "connect", _lift_handshake_timeouts)
         if schemas:
             base = url.database or ""
@@ -128,6 +219,8 @@ class MySQL:
         if name in ("BOOL", "BOOLEAN", "TINYINT(1)"):
             return "BOOLEAN"
         name = _INT_WIDTH.sub(r"\1", name)
+        if name in ("DOUBLE PRECISION", "REAL"):
+            return "DOUBLE"  # MySQL's names for DOUBLE (REAL unless REAL_AS_FLOAT)
         if name == "JSON" and getattr(dialect, "is_mariadb", False):
             return "LONGTEXT"  # MariaDB's JSON is LONGTEXT with a json_valid() check
         return name

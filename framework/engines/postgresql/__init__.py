@@ -6,9 +6,11 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Column, Table, create_engine, text
+from sqlalchemy import Column, Table, create_engine, event, text
 from sqlalchemy.engine import URL, Connection, Dialect, Engine
 from sqlalchemy.schema import CreateSchema
+
+from ..generic.connect import bad_option
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -18,6 +20,19 @@ if TYPE_CHECKING:
     from ..generic.writer import Lineage, Writer
 
 IMAGE = "postgres:15"  # the official image, pulled as testcontainers does
+
+
+def _connect_or_say_why(dialect: Dialect, _record: Any, cargs: Any, cparams: dict[str, Any]) -> Any:
+    """psycopg2's connect, with a port that answers what is not PostgreSQL (``\\xff``: psycopg2 cannot
+    even decode libpq's message) failing as a connection error, not a ``UnicodeDecodeError``."""
+    try:
+        return dialect.connect(*cargs, **cparams)
+    except UnicodeDecodeError:
+        raise dialect.loaded_dbapi.OperationalError(
+            "the server's answer is not PostgreSQL's protocol (is something else on that port?)"
+        ) from None
+    except (ValueError, TypeError) as exc:  # a NUL in a name (%00), an option psycopg2 refuses
+        raise bad_option(dialect.loaded_dbapi, exc) from None
 
 
 class PostgreSQL:
@@ -43,7 +58,9 @@ class PostgreSQL:
     default_image: str | None = IMAGE
 
     def make_engine(self, url: URL, schemas: list[str], options: dict[str, Any]) -> Engine:
-        return create_engine(url, **options)
+        engine = create_engine(url, **options)
+        event.listen(engine, "do_connect", _connect_or_say_why)
+        return engine
 
     def connect_args(self, timeout: int) -> dict[str, Any]:
         """libpq: ``connect_timeout`` bounds each attempt; TCP keepalives and ``tcp_user_timeout``

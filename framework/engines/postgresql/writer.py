@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Column
@@ -31,6 +31,7 @@ from ..generic.canonical import (
     copy_escape,
     datetime_text,
     day_text,
+    infinite,
 )
 from ..generic.writer import Handoff, Lineage, RowChunks, column_list, physical_name
 
@@ -186,7 +187,8 @@ class PostgresCopyWriter:
 
 # --- Reading: faster datetimes from psycopg2 ------------------------------------------------------
 
-_TIMESTAMP_OIDS = {"timestamptz": 1184, "timestamp": 1114}
+_TIMESTAMP_OIDS = {"timestamptz": 1184, "timestamp": 1114, "date": 1082}
+_INFINITE = ("infinity", "-infinity")
 _fast_types: dict[str, Any] = {}
 
 
@@ -194,20 +196,26 @@ def _fast_type(name: str) -> Any:
     """A psycopg2 typecaster that parses ISO timestamps with ``datetime.fromisoformat``.
 
     It gives the very values psycopg2's own caster gives (aware for timestamptz), in half the
-    time; text that is not ISO (infinity, BC dates) goes to psycopg2's own caster.
+    time; ``infinity`` and ``-infinity`` become :class:`InfiniteDatetime` / :class:`InfiniteDate`
+    (psycopg2's own gives ``datetime.max``, a real instant a load would carry as such); other
+    text that is not ISO (BC dates) goes to psycopg2's own caster.
     """
     if name not in _fast_types:
         import psycopg2.extensions as ext
 
-        fallback = ext.PYDATETIMETZ if name == "timestamptz" else ext.PYDATETIME
-        parse = datetime.fromisoformat
+        fallback = {"timestamptz": ext.PYDATETIMETZ, "timestamp": ext.PYDATETIME, "date": ext.PYDATE}[name]
+        parse = date.fromisoformat if name == "date" else datetime.fromisoformat
+        kind = date if name == "date" else datetime
+        aware = name == "timestamptz"
 
-        def cast(value: str | None, cursor: Any) -> datetime | None:
+        def cast(value: str | None, cursor: Any) -> Any:
             if value is None:
                 return None
             try:
                 return parse(value)
             except ValueError:
+                if value in _INFINITE:
+                    return infinite(kind, value, aware)
                 return fallback(value, cursor)
 
         _fast_types[name] = ext.new_type((_TIMESTAMP_OIDS[name],), f"DATAKITS_{name.upper()}", cast)

