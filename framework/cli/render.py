@@ -302,7 +302,7 @@ def factories_source(kit: Datakit, module: str, doc: str) -> str:
         f"FACTORIES = [{listing}]",
         "",
         "",
-        "def create_rows(session: Session, count: int = 3, start: int = 100_000) -> None:",
+        "def create_rows(session: Session, count: int = 3, start: int = 10_000) -> None:",  # smallint holds it
         '    """``count`` rows per table into ``session`` (with the rows their foreign keys need), numbered from',
         '    ``start`` on: far from the numbers a test\'s own factories use, so the two never share a key."""',
         "    with use_session(session):",
