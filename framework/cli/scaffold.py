@@ -1,11 +1,18 @@
 """The files ``datakits init`` writes: a new platform project, as Django's ``project_template`` does.
 
-Templates are plain text here (``__NAME__`` is the project's name), so the wheel needs no data files
-for them. The generated parts (the dbt sources of the bronze datakit, the contracts of the marts
-model) are made from the kits by :mod:`framework.dbt.generate` after the kits are written.
+Templates are plain text here, so the wheel needs no data files for them. ``__NAME__`` is the
+project's name, ``__LAYER__`` the dbt-built layer (``marts``, or ``staging`` for ``--from``);
+:func:`fill` puts in the values of a :class:`Flavour`. The shared templates are here with those of the
+example shop (:data:`EXAMPLE`); those of a project reflected from a database are in
+:mod:`framework.cli.scaffold_from`. The generated parts (the dbt sources of the bronze datakit, the
+contracts of the layer's kit) are made from the kits by :mod:`framework.dbt.generate` after the kits
+are written.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 PYPROJECT = """\
 [project]
@@ -14,14 +21,14 @@ version = "0.1.0"
 requires-python = ">=3.11"
 dependencies = ["pytest-datakits[embedded,dbt,airflow,factories,pytest]"]
 
-# The pipeline, source -> bronze -> marts: `datakits pipelines` lists it,
-# `datakits pipeline __NAME__ --source data --target postgres_embedded` runs it, dags/__NAME___pipeline.py schedules it.
+# The pipeline, source -> bronze -> __LAYER__: `datakits pipelines` lists it, dags/__NAME___pipeline.py schedules it,
+# `datakits pipeline __NAME__ --source __SOURCE__ --target postgres_embedded` runs it.
 [tool.datakits.pipelines.__NAME__]
-source = "kits/__NAME___source"   # the datakit of what is read (the landing files in data/ fit it)
-                                  # bronze: left out, so derived from the source (br____NAME____public)
-dbt_project = "warehouse"         # builds the marts from bronze
-dbt_steps = ["marts"]             # dbt selections, built in order
-layers = ["kits/__NAME___marts"]  # the contract of what dbt builds, validated after it
+source = "kits/__NAME___source"     # the datakit of what is read (__ABOUT_SOURCE__)
+                                    # bronze: left out, so derived from the source (br____NAME____public)
+dbt_project = "warehouse"           # builds the __LAYER__ from bronze
+dbt_steps = ["__LAYER__"]               # dbt selections, built in order
+layers = ["kits/__NAME_____LAYER__"]    # the contract of what dbt builds, validated after it
 dags = "dags"
 
 [tool.pytest.ini_options]
@@ -41,22 +48,25 @@ __pycache__/
 README = """\
 # __NAME__: a data platform tested with pytest-datakits
 
-Written by `datakits init`. Source -> bronze -> marts, declared in `pyproject.toml`:
+Written by `datakits init`. Source -> bronze -> __LAYER__, declared in `pyproject.toml`:
 
-    kits/__NAME___source/   the source datakit: the tables that land (data/*.csv fit it)
-    kits/__NAME___marts/    the contract of the marts dbt builds (validated after each run)
+__LAYOUT__
     warehouse/              the dbt project; its sources and contracts are generated from the kits:
-                            datakits dbt contracts kits/__NAME___marts --project warehouse
+                            datakits dbt contracts kits/__NAME_____LAYER__ --project warehouse
     dags/                   the Airflow DAG: `pipeline_dag("__NAME__")`
-    data/                   landing files, one <table>.csv per source table
     tests/                  deploy, factory, dbt model and DAG tests on real, disposable databases
 
 Run it:
 
     pytest -n 2
-    datakits pipeline __NAME__ --source data --target postgres_embedded
+    datakits pipeline __NAME__ --source __SOURCE__ --target postgres_embedded
     datakits dags check
 """
+
+EXAMPLE_LAYOUT = """\
+    kits/__NAME___source/   the source datakit: the tables that land (data/*.csv fit it)
+    kits/__NAME___marts/    the contract of the marts dbt builds (validated after each run)
+    data/                   landing files, one <table>.csv per source table"""
 
 SOURCE_INIT = '''\
 """The __NAME__ source system: the tables that land, as SQLModel classes (the source datakit)."""
@@ -158,8 +168,8 @@ macro-paths: ["macros"]
 
 models:
   __NAME___warehouse:
-    marts:
-      +schema: marts
+    __LAYER__:
+      +schema: __LAYER__
       +materialized: table
 
 flags:
@@ -167,7 +177,7 @@ flags:
 """
 
 SCHEMA_MACRO = """\
-{#- A model's schema is the one it names (marts), not <target schema>_<name>. -#}
+{#- A model's schema is the one it names (__LAYER__), not <target schema>_<name>. -#}
 {% macro generate_schema_name(custom_schema_name, node) -%}
     {%- if custom_schema_name is none -%}
         {{ target.schema }}
@@ -217,7 +227,7 @@ id,customer_id,amount,ordered_at
 """
 
 DAG = '''\
-"""The __NAME__ pipeline on Airflow 3: deploy -> tables -> load (mapped) -> marts -> validate -> summary.
+"""The __NAME__ pipeline on Airflow 3: deploy -> tables -> load (mapped) -> __LAYER__ -> validate -> summary.
 
 Connections ``__NAME___source`` and ``__NAME___warehouse``; params ``batch_id`` (default: the run id).
 """
@@ -228,13 +238,13 @@ pipeline_dag("__NAME__")
 '''
 
 CONFTEST = '''\
-"""Once per run the template database gets the landing files in its source tables, loaded into bronze;
+"""Once per run the template database gets __FILLED_WITH__ in its source tables, loaded into bronze;
 the plugin then builds the dbt project into it (ini datakit_dbt_projects) before the workers copy it."""
 
 from pathlib import Path
 
 from framework import Database, TargetConfig, deploy_data_objects, derive_bronze, load_datakit, load_datakit_tables
-from framework import stage_folder
+__CONFTEST_IMPORTS__
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -242,7 +252,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def pytest_datakit_fill_template(target: TargetConfig, database: Database) -> None:
     source = load_datakit(ROOT / "kits" / "__NAME___source")
     bronze = derive_bronze(source)
-    stage_folder(ROOT / "data", source, database)  # data/*.csv, read with the datakit's types
+__CONFTEST_FILL__
     deploy_data_objects(bronze, database)
     results = load_datakit_tables(source, bronze, source=database, target=database, batch_id="b1")
     assert all(r.success for r in results), [r.error for r in results if r.error]
@@ -314,47 +324,93 @@ def test_a_new_bronze_order_reaches_the_mart(datakit_session: Session, datakit_d
 '''
 
 TEST_DAG = '''\
-"""The DAG of dags/__NAME___pipeline.py, run for real with dag.test(): source files to marts, twice."""
+"""The DAG of dags/__NAME___pipeline.py, run for real with dag.test(): __DAG_WHAT__ to __LAYER__, twice."""
 
 from pathlib import Path
 
-from framework import load_datakit, open_target, stage_folder
+__DAG_IMPORTS__
 from pytest_datakits.airflow import AirflowRunner
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_the_dag_takes_the_landing_files_to_the_marts(datakit_airflow: AirflowRunner) -> None:
+def test_the_dag_takes___DAG_TEST__(datakit_airflow: AirflowRunner) -> None:
     with open_target("postgres_embedded", "dag_source") as source, open_target("postgres_embedded", "dag_dw") as dw:
-        stage_folder(ROOT / "data", load_datakit(ROOT / "kits" / "__NAME___source"), source)
+__DAG_FILL__
         connections = {"__NAME___source": source, "__NAME___warehouse": dw}
         first = datakit_airflow.run_dag("__NAME___pipeline", conf={"batch_id": "b1"}, connections=connections)
         rows = first.xcoms["summary"]["rows"]
-        assert rows["bronze"] == {"customers": 3, "orders": 4}
-        assert rows["marts"] == {"customer_orders": 3}
+__DAG_EXPECT__
         again = datakit_airflow.run_dag("__NAME___pipeline", conf={"batch_id": "b1"}, connections=connections)
         assert again.xcoms["summary"]["rows"] == rows  # the same batch again changes no row
 '''
 
-#: path -> template; ``__NAME__`` is replaced by the project's name
-FILES: dict[str, str] = {
+#: the files every project has: path -> template
+COMMON: dict[str, str] = {
     "pyproject.toml": PYPROJECT,
     ".gitignore": GITIGNORE,
     "README.md": README,
-    "kits/__NAME___source/__init__.py": SOURCE_INIT,
-    "kits/__NAME___source/models.py": SOURCE_MODELS,
-    "kits/__NAME___source/factories.py": SOURCE_FACTORIES,
-    "kits/__NAME___marts/__init__.py": MARTS_INIT,
-    "kits/__NAME___marts/models.py": MARTS_MODELS,
     "warehouse/dbt_project.yml": DBT_PROJECT,
     "warehouse/macros/generate_schema_name.sql": SCHEMA_MACRO,
-    "warehouse/models/marts/customer_orders.sql": MART_SQL,
-    "data/customers.csv": CUSTOMERS_CSV,
-    "data/orders.csv": ORDERS_CSV,
     "dags/__NAME___pipeline.py": DAG,
     "tests/conftest.py": CONFTEST,
-    "tests/test_source.py": TEST_SOURCE,
-    "tests/test_factories.py": TEST_FACTORIES,
-    "tests/test_marts.py": TEST_MARTS,
     "tests/test_dag.py": TEST_DAG,
 }
+
+
+@dataclass(frozen=True)
+class Flavour:
+    """What one kind of project writes: its own files, the layer dbt builds, the values of the placeholders."""
+
+    layer: str
+    files: Mapping[str, str]
+    values: Mapping[str, str] = field(default_factory=dict)
+
+    def templates(self) -> dict[str, str]:
+        return {**COMMON, **self.files}
+
+
+def fill(template: str, name: str, flavour: Flavour) -> str:
+    """A template with its placeholders filled: the flavour's (which may hold ``__NAME__``), then the names."""
+    for key, value in flavour.values.items():
+        template = template.replace(key, value)
+    return template.replace("__LAYER__", flavour.layer).replace("__NAME__", name)
+
+
+CONFTEST_STAGE = """\
+    stage_folder(ROOT / "data", source, database)  # data/*.csv, read with the datakit's types"""
+
+DAG_EXPECT = """\
+        assert rows["bronze"] == {"customers": 3, "orders": 4}
+        assert rows["marts"] == {"customer_orders": 3}"""
+
+#: the example shop: landing files, marts
+EXAMPLE = Flavour(
+    layer="marts",
+    files={
+        "kits/__NAME___source/__init__.py": SOURCE_INIT,
+        "kits/__NAME___source/models.py": SOURCE_MODELS,
+        "kits/__NAME___source/factories.py": SOURCE_FACTORIES,
+        "kits/__NAME___marts/__init__.py": MARTS_INIT,
+        "kits/__NAME___marts/models.py": MARTS_MODELS,
+        "warehouse/models/marts/customer_orders.sql": MART_SQL,
+        "data/customers.csv": CUSTOMERS_CSV,
+        "data/orders.csv": ORDERS_CSV,
+        "tests/test_source.py": TEST_SOURCE,
+        "tests/test_factories.py": TEST_FACTORIES,
+        "tests/test_marts.py": TEST_MARTS,
+    },
+    values={
+        "__SOURCE__": "data",
+        "__ABOUT_SOURCE__": "the landing files in data/ fit it",
+        "__LAYOUT__": EXAMPLE_LAYOUT,
+        "__FILLED_WITH__": "the landing files",
+        "__CONFTEST_IMPORTS__": "from framework import stage_folder",
+        "__CONFTEST_FILL__": CONFTEST_STAGE,
+        "__DAG_WHAT__": "source files",
+        "__DAG_TEST__": "the_landing_files_to_the_marts",
+        "__DAG_IMPORTS__": "from framework import load_datakit, open_target, stage_folder",
+        "__DAG_FILL__": '        stage_folder(ROOT / "data", load_datakit(ROOT / "kits" / "__NAME___source"), source)',
+        "__DAG_EXPECT__": DAG_EXPECT,
+    },
+)
