@@ -84,6 +84,29 @@ def _module_name_for(path: Path) -> tuple[Path, str]:
     return parent, ".".join(parts)
 
 
+def _forget_another(top: str, root: Path) -> None:
+    """A package ``top`` imported before from another folder than ``root`` (another project's kit of the
+    same name, in the same process) is forgotten: its modules, and its tables and classes in SQLModel's
+    metadata and registry, so that the kit at ``root`` imports as itself rather than as the other one."""
+    loaded = sys.modules.get(top)
+    if loaded is None:
+        return
+    places = [getattr(loaded, "__file__", None), *(getattr(loaded, "__path__", None) or [])]
+    if any(place and Path(place).resolve().is_relative_to(root / top) for place in places):
+        return  # the same package: nothing to forget
+    for name in [m for m in sys.modules if m == top or m.startswith(f"{top}.")]:
+        module = sys.modules.pop(name)
+        for value in list(vars(module).values()):
+            if isinstance(value, type) and issubclass(value, SQLModel) and value.__module__ == name:
+                table = getattr(value, "__table__", None)
+                if table is not None and table.metadata is SQLModel.metadata:
+                    SQLModel.metadata.remove(table)
+                registry = getattr(value, "_sa_registry", None)
+                if registry is not None:
+                    registry._dispose_cls(value)  # the string look-up of its class name goes with it
+    importlib.invalidate_caches()
+
+
 def import_root(path: str | Path) -> Path:
     """The ``sys.path`` entry under which a datakit at ``path`` imports as itself."""
     return _module_name_for(Path(path))[0]
@@ -96,6 +119,9 @@ def discover_datakit_modules(path_or_name: str | Path) -> list[ModuleType]:
     looks_like_path = isinstance(path_or_name, Path) or "/" in text or text.endswith(".py")
     if path.exists():
         root, name = _module_name_for(path)
+        _forget_another(name.split(".")[0], root)
+        if str(root) in sys.path and sys.path[0] != str(root):
+            sys.path.remove(str(root))
         if str(root) not in sys.path:
             sys.path.insert(0, str(root))
         return _walk(_import(name))

@@ -28,9 +28,9 @@ def _shared_tmp() -> None:
     """Take ``--tmpdir`` out of the recipe: every server uses the machine's shared temp dir."""
     import dataclasses
 
-    from framework.targets.provisioning import process
+    from framework.engines.mysql import process
 
-    private = process._mysql
+    private = process.recipe
 
     def shared(folder: Any, server: str, install_db: str | None) -> Any:
         recipe = private(folder, server, install_db)
@@ -40,7 +40,7 @@ def _shared_tmp() -> None:
             recipe, init=keep, serve=lambda port: [a for a in serve(port) if not a.startswith("--tmpdir=")]
         )
 
-    process._mysql = shared  # type: ignore[assignment]
+    process.recipe = shared  # type: ignore[assignment]
 
 
 def _start_one(barrier: Barrier, results: Queue[tuple[bool, float, str]], shared_tmp: bool) -> None:

@@ -59,3 +59,22 @@ def test_imported_tables_of_other_kits_are_not_this_kits(tmp_path: Path) -> None
     )
     classes = discover_sqlmodel_classes(discover_datakit_modules(tmp_path / "reusekit.py"))
     assert [c.__name__ for c in classes] == ["ReuseThing"]
+
+
+def test_two_projects_kits_of_one_name_each_load_as_themselves(tmp_path: Path) -> None:
+    """Two projects' kits named alike (``shop_source``), loaded in one process, each give their own tables."""
+    model = (
+        "from sqlmodel import Field, SQLModel\n\n\n"
+        "class Customers(SQLModel, table=True):\n    id: int = Field(primary_key=True)\n{extra}"
+    )
+    kits = []
+    for project, extra in (("one", ""), ("two", "    email: str\n")):
+        package = tmp_path / project / "shop_source"
+        package.mkdir(parents=True)
+        (package / "__init__.py").write_text("")
+        (package / "models.py").write_text(model.format(extra=extra))
+        kits.append(package)
+    first, second, first_again = (load_datakit(kit) for kit in (kits[0], kits[1], kits[0]))
+    assert [c.name for c in first.tables[0].columns] == ["id"]
+    assert [c.name for c in second.tables[0].columns] == ["id", "email"]
+    assert [c.name for c in first_again.tables[0].columns] == ["id"]

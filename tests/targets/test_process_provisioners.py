@@ -18,6 +18,7 @@ from sqlalchemy import text
 
 from framework.engines import Server
 from framework.engines.connect import make_engine
+from framework.engines.mysql import process as mysql_process
 from framework.errors import ProvisionerUnavailable
 from framework.targets.named import get_target_config
 from framework.targets.provisioning import process, start_server
@@ -174,7 +175,7 @@ def _init_running(folder: Path, marker: bytes = b"") -> bool:
 def test_sigterm_during_mariadb_install_db_leaves_no_folder() -> None:
     """mariadb-install-db's ``mariadbd --bootstrap`` went on writing into the deleted folder: a data
     folder without an owner file, which the sweep skipped for 600 s."""
-    if process._mysql_binaries() is None:
+    if mysql_process.binaries() is None:
         pytest.skip("no MariaDB/MySQL server binaries here")
     before = set(Path(tempfile.gettempdir()).glob(f"{process.PREFIX}mysql-*"))
     child = subprocess.Popen([sys.executable, "-c", INSTALLING], cwd=ROOT, stderr=subprocess.DEVNULL)
