@@ -85,25 +85,28 @@ def _module_name_for(path: Path) -> tuple[Path, str]:
 
 
 def _forget_another(top: str, root: Path) -> None:
-    """A package ``top`` imported before from another folder than ``root`` (another project's kit of the
-    same name, in the same process) is forgotten: its modules, and its tables and classes in SQLModel's
-    metadata and registry, so that the kit at ``root`` imports as itself rather than as the other one."""
+    """Forget what another package named ``top`` left, so the kit at ``root`` imports as itself.
+
+    Another project's kit of the same name may have been imported in this process (its modules are
+    dropped), or its modules may be gone while its classes are still mapped (pytester drops the modules a
+    run imported; SQLModel's metadata keeps their tables): the tables and classes of ``top`` whose module
+    is not loaded are removed from SQLModel's metadata and registry."""
     loaded = sys.modules.get(top)
-    if loaded is None:
-        return
-    places = [getattr(loaded, "__file__", None), *(getattr(loaded, "__path__", None) or [])]
-    if any(place and Path(place).resolve().is_relative_to(root / top) for place in places):
-        return  # the same package: nothing to forget
-    for name in [m for m in sys.modules if m == top or m.startswith(f"{top}.")]:
-        module = sys.modules.pop(name)
-        for value in list(vars(module).values()):
-            if isinstance(value, type) and issubclass(value, SQLModel) and value.__module__ == name:
-                table = getattr(value, "__table__", None)
-                if table is not None and table.metadata is SQLModel.metadata:
-                    SQLModel.metadata.remove(table)
-                registry = getattr(value, "_sa_registry", None)
-                if registry is not None:
-                    registry._dispose_cls(value)  # the string look-up of its class name goes with it
+    if loaded is not None:
+        places = [getattr(loaded, "__file__", None), *(getattr(loaded, "__path__", None) or [])]
+        if any(place and Path(place).resolve().is_relative_to(root / top) for place in places):
+            return  # the same package: nothing to forget
+        for name in [m for m in sys.modules if m == top or m.startswith(f"{top}.")]:
+            del sys.modules[name]
+    registry = SQLModel._sa_registry
+    for mapper in list(registry.mappers):
+        cls = mapper.class_
+        module = cls.__module__
+        if (module == top or module.startswith(f"{top}.")) and module not in sys.modules:
+            table = getattr(cls, "__table__", None)
+            if table is not None and table.metadata is SQLModel.metadata:
+                SQLModel.metadata.remove(table)
+            registry._dispose_cls(cls)  # the string look-up of its class name goes with it
     importlib.invalidate_caches()
 
 

@@ -78,3 +78,20 @@ def test_two_projects_kits_of_one_name_each_load_as_themselves(tmp_path: Path) -
     assert [c.name for c in first.tables[0].columns] == ["id"]
     assert [c.name for c in second.tables[0].columns] == ["id", "email"]
     assert [c.name for c in first_again.tables[0].columns] == ["id"]
+
+
+def test_a_kit_whose_modules_were_dropped_loads_again(tmp_path: Path) -> None:
+    """pytester drops the modules a run imported while SQLModel's metadata keeps their tables: loading again works."""
+    import sys
+
+    package = tmp_path / "dropped_kit"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "models.py").write_text(
+        "from sqlmodel import Field, SQLModel\n\n\nclass Things(SQLModel, table=True):\n"
+        "    id: int = Field(primary_key=True)\n"
+    )
+    assert [t.name for t in load_datakit(package).tables] == ["things"]
+    for name in [m for m in sys.modules if m.split(".")[0] == "dropped_kit"]:
+        del sys.modules[name]
+    assert [t.name for t in load_datakit(package).tables] == ["things"]
