@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import pytest
 
 from framework import Database, DatakitError, Run, RunHost, get_target_config
 from framework.engines import Server
+from framework.kits.discovery import forget_datakit
 from framework.loading.pgdump import load_plain_dump
 
 pytest_plugins = ["pytester"]
@@ -78,6 +80,19 @@ def database(servers: Servers, target_name: str) -> Iterator[Database]:
     db = run.create_database(f"t{next(_labels)}")
     yield db
     run.drop(db)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _forget_temporary_kits(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Kits a test module made in temporary folders (projects written by init, jaffle) are unloaded after it:
+    SQLModel keeps one metadata, and another module's project may have tables of the same names."""
+    before = set(sys.modules)
+    yield
+    temporary = tmp_path_factory.getbasetemp().resolve()
+    for name in {m.split(".")[0] for m in set(sys.modules) - before}:
+        origin = getattr(sys.modules.get(name), "__file__", None)
+        if origin and Path(origin).resolve().is_relative_to(temporary):
+            forget_datakit(name)
 
 
 @pytest.fixture(scope="session")

@@ -87,22 +87,35 @@ def _module_name_for(path: Path) -> tuple[Path, str]:
 def _forget_another(top: str, root: Path) -> None:
     """Forget what another package named ``top`` left, so the kit at ``root`` imports as itself.
 
-    Another project's kit of the same name may have been imported in this process (its modules are
-    dropped), or its modules may be gone while its classes are still mapped (pytester drops the modules a
-    run imported; SQLModel's metadata keeps their tables): the tables and classes of ``top`` whose module
-    is not loaded are removed from SQLModel's metadata and registry."""
+    Another project's kit of the same name may have been imported in this process (it is forgotten), or
+    its modules may be gone while its classes are still mapped (pytester drops the modules a run
+    imported; SQLModel's metadata keeps their tables): those tables and classes are removed."""
     loaded = sys.modules.get(top)
     if loaded is not None:
         places = [getattr(loaded, "__file__", None), *(getattr(loaded, "__path__", None) or [])]
-        if any(place and Path(place).resolve().is_relative_to(root / top) for place in places):
-            return  # the same package: nothing to forget
-        for name in [m for m in sys.modules if m == top or m.startswith(f"{top}.")]:
-            del sys.modules[name]
+        if not any(place and Path(place).resolve().is_relative_to(root / top) for place in places):
+            forget_datakit(top)  # another folder's package of that name
+    _drop_unloaded_classes(top)
+
+
+def forget_datakit(package: str) -> None:
+    """Unload the datakit package ``package``: its modules, its tables in SQLModel's metadata, its classes.
+
+    SQLModel keeps every table class in one metadata, so two kits with a table of the same name and schema
+    cannot be loaded in one process at once. A test suite that loads several projects' kits (made in
+    temporary folders) forgets each when done with it, as SQLModel's own tests clear its metadata."""
+    for name in [m for m in sys.modules if m == package or m.startswith(f"{package}.")]:
+        del sys.modules[name]
+    _drop_unloaded_classes(package)
+
+
+def _drop_unloaded_classes(package: str) -> None:
+    """Remove the tables and classes of ``package`` whose module is not loaded (any more)."""
     registry = SQLModel._sa_registry
     for mapper in list(registry.mappers):
         cls = mapper.class_
         module = cls.__module__
-        if (module == top or module.startswith(f"{top}.")) and module not in sys.modules:
+        if (module == package or module.startswith(f"{package}.")) and module not in sys.modules:
             table = getattr(cls, "__table__", None)
             if table is not None and table.metadata is SQLModel.metadata:
                 SQLModel.metadata.remove(table)

@@ -95,3 +95,19 @@ def test_a_kit_whose_modules_were_dropped_loads_again(tmp_path: Path) -> None:
     for name in [m for m in sys.modules if m.split(".")[0] == "dropped_kit"]:
         del sys.modules[name]
     assert [t.name for t in load_datakit(package).tables] == ["things"]
+
+
+def test_a_kit_whose_models_module_alone_was_dropped_loads_again(tmp_path: Path) -> None:
+    """The package still imported, its models module dropped (its tables kept): loading again works."""
+    import sys
+
+    package = tmp_path / "half_dropped_kit"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "models.py").write_text(
+        "from sqlmodel import Field, SQLModel\n\n\nclass Parts(SQLModel, table=True):\n"
+        "    id: int = Field(primary_key=True)\n"
+    )
+    assert [t.name for t in load_datakit(package).tables] == ["parts"]
+    del sys.modules["half_dropped_kit.models"]
+    assert [t.name for t in load_datakit(package).tables] == ["parts"]
