@@ -80,34 +80,21 @@ def test_two_projects_kits_of_one_name_each_load_as_themselves(tmp_path: Path) -
     assert [c.name for c in first_again.tables[0].columns] == ["id"]
 
 
-def test_a_kit_whose_modules_were_dropped_loads_again(tmp_path: Path) -> None:
+@pytest.mark.parametrize("dropped", ["the package", "its models module"])
+def test_a_kit_whose_modules_were_dropped_loads_again(tmp_path: Path, dropped: str) -> None:
     """pytester drops the modules a run imported while SQLModel's metadata keeps their tables: loading again works."""
     import sys
 
-    package = tmp_path / "dropped_kit"
+    top = f"dropped_kit_{len(dropped)}"
+    package = tmp_path / top
     package.mkdir()
     (package / "__init__.py").write_text("")
     (package / "models.py").write_text(
         "from sqlmodel import Field, SQLModel\n\n\nclass Things(SQLModel, table=True):\n"
-        "    id: int = Field(primary_key=True)\n"
+        f"    __tablename__ = '{top}_things'\n    id: int = Field(primary_key=True)\n"
     )
-    assert [t.name for t in load_datakit(package).tables] == ["things"]
-    for name in [m for m in sys.modules if m.split(".")[0] == "dropped_kit"]:
-        del sys.modules[name]
-    assert [t.name for t in load_datakit(package).tables] == ["things"]
-
-
-def test_a_kit_whose_models_module_alone_was_dropped_loads_again(tmp_path: Path) -> None:
-    """The package still imported, its models module dropped (its tables kept): loading again works."""
-    import sys
-
-    package = tmp_path / "half_dropped_kit"
-    package.mkdir()
-    (package / "__init__.py").write_text("")
-    (package / "models.py").write_text(
-        "from sqlmodel import Field, SQLModel\n\n\nclass Parts(SQLModel, table=True):\n"
-        "    id: int = Field(primary_key=True)\n"
-    )
-    assert [t.name for t in load_datakit(package).tables] == ["parts"]
-    del sys.modules["half_dropped_kit.models"]
-    assert [t.name for t in load_datakit(package).tables] == ["parts"]
+    assert [t.name for t in load_datakit(package).tables] == [f"{top}_things"]
+    for name in [m for m in sys.modules if m.split(".")[0] == top]:
+        if dropped == "the package" or name.endswith(".models"):
+            del sys.modules[name]
+    assert [t.name for t in load_datakit(package).tables] == [f"{top}_things"]
