@@ -20,6 +20,7 @@ dbt's console output is off (``log=True`` turns it on); its log goes to ``<state
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -45,6 +46,16 @@ from ..errors import DbtError
 from ..targets.named import TargetConfig, list_targets
 from ..targets.resolve import resolve_target
 from ..targets.runs import Database
+from .parsing import (
+    MANIFEST_COMMANDS,
+    PARSE_URL,
+    ProjectFiles,
+    key_hash,
+    parse_key,
+    reuses_parse,
+    run_copy,
+    scan_project,
+)
 
 __all__ = ["DbtError", "DbtNode", "DbtResult", "dbt_state_dir", "postgres_targets", "project_dir", "run_dbt"]
 
@@ -448,9 +459,14 @@ def _check_psycopg2() -> None:
 
 
 def _in_process(
-    cli: list[str], password: str | None, progress: Progress | None = None
+    cli: list[str],
+    password: str | None,
+    progress: Progress | None = None,
+    manifest: Callable[[], Any] | None = None,
 ) -> tuple[list[DbtNode] | None, str | None]:
-    """Run dbt here: the nodes it ran, and dbt's error when it could not run them at all."""
+    """Run dbt here: the nodes it ran, and dbt's error when it could not run them at all.
+
+    ``manifest`` gives a parsed manifest (:func:`_kept_manifest`), or None for dbt to parse."""
     with _LOCK, _environ(_environment(password)), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # dbt's own dependencies warn on import; not ours to fix
         try:
@@ -459,8 +475,9 @@ def _in_process(
             raise DbtError("dbt is not installed: pip install 'pytest-datakits[dbt]'") from None
         _check_psycopg2()
         callbacks = [_node_finished(progress)] if progress is not None else []
+        parsed = manifest() if manifest is not None else None
         # the results come back as objects: no manifest.json and run_results.json to write
-        result = dbtRunner(callbacks=callbacks).invoke([*cli, "--no-write-json"])
+        result = dbtRunner(manifest=parsed, callbacks=callbacks).invoke([*cli, "--no-write-json"])
     if isinstance(result.exception, KeyboardInterrupt):  # Ctrl-C, SIGTERM: dbt catches it; it is ours
         raise KeyboardInterrupt(str(result.exception))
     ran = getattr(result.result, "results", None)
@@ -478,6 +495,63 @@ def _in_process(
             for r in ran
         ]
     return nodes, _one_line(str(result.exception)) if result.exception is not None else None
+
+
+@dataclass(frozen=True)
+class _Kept:
+    """A project's manifest kept in this process as parsed with the parse profile, and what it depends on."""
+
+    files: ProjectFiles
+    environment: tuple[tuple[str, str | None], ...]
+    manifest: Any
+
+
+_KEPT: dict[Path, _Kept] = {}  # by parse state folder
+
+
+def parse_state_dir(project: Path, url: URL, vars: Mapping[str, Any] | None = None) -> Path:
+    """Where a project's kept parse lives: ``<root>/<project>-<hash>/parse-<hash of parse_key>``, for any database."""
+    key = parse_key(project, _dbt_version(), engine_kind(engine_of(url)).dbt_adapter, vars)
+    project_key = hashlib.sha256(str(project.resolve()).encode()).hexdigest()[:8]
+    return state_root() / f"{project.name}-{project_key}" / f"parse-{key_hash(key)}"
+
+
+def _kept_manifest(project: Path, url: URL, vars: Mapping[str, Any] | None) -> Any | None:
+    """The project's manifest with ``url``'s database in it: parsed once per process (partial parsing warm
+    across processes), or None where dbt must parse for this database itself (see :mod:`.parsing`).
+
+    Called with :data:`_LOCK` held: dbt runs one invocation at a time."""
+    state = parse_state_dir(project, url, vars)
+    kept = _KEPT.get(state)
+    files = scan_project(project, kept.files if kept is not None else None)
+    if files.reads_connection:
+        return None
+    if kept is None or kept.files != files or kept.environment != files.environment():
+        kept = _parse(project, url, vars, state, files)
+        if kept is None:
+            return None  # dbt's own parse, in the run, says what is wrong
+        _KEPT[state] = kept
+    return run_copy(kept.manifest, str(url.database))
+
+
+def _parse(project: Path, url: URL, vars: Mapping[str, Any] | None, state: Path, files: ProjectFiles) -> _Kept | None:
+    from dbt.cli.main import dbtRunner
+
+    root = state_root()
+    _private_dir(root)
+    _private_dir(state)
+    parse_url = PARSE_URL.set(drivername=url.drivername)
+    with FileLock(state / ".lock"), _environ({PASSWORD_ENV: ""}):  # no password reaches a kept parse
+        key = parse_key(project, _dbt_version(), engine_kind(engine_of(url)).dbt_adapter, vars)
+        (state / KEY_FILE).write_text(json.dumps(key, indent=1, default=str))
+        (state / USED_FILE).touch()
+        profiles = _write_profile(state, _project_name(project), parse_url, 4)
+        cli = _cli_args(("parse",), project, state, profiles, None, vars, False)
+        result = dbtRunner().invoke([*cli, "--no-write-json"])
+        make_private(state)
+    if not result.success or result.result is None:
+        return None
+    return _Kept(files, files.environment(), result.result)
 
 
 def _dbt_command() -> list[str]:
@@ -570,8 +644,12 @@ def run_dbt(
         results_file.unlink(missing_ok=True)
         cli = _cli_args(args, project, state, profiles, select, vars, log)
         started = time.perf_counter()
-        runner = _in_subprocess if subprocess else _in_process
-        nodes, problem = runner(cli, url.password, progress)
+        if subprocess:
+            nodes, problem = _in_subprocess(cli, url.password, progress)
+        else:
+            kept = (args[0] if args else "build") in MANIFEST_COMMANDS and reuses_parse()
+            manifest = functools.partial(_kept_manifest, project, url, vars) if kept else None
+            nodes, problem = _in_process(cli, url.password, progress, manifest)
         seconds = time.perf_counter() - started
         found = nodes if nodes is not None else _read_results(results_file)
         result = DbtResult(command, shown, found, seconds, state / "target")
