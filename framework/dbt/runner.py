@@ -516,11 +516,9 @@ def parse_state_dir(project: Path, url: URL, vars: Mapping[str, Any] | None = No
     return state_root() / f"{project.name}-{project_key}" / f"parse-{key_hash(key)}"
 
 
-def _kept_manifest(project: Path, url: URL, vars: Mapping[str, Any] | None) -> Any | None:
-    """The project's manifest with ``url``'s database in it: parsed once per process (partial parsing warm
-    across processes), or None where dbt must parse for this database itself (see :mod:`.parsing`).
-
-    Called with :data:`_LOCK` held: dbt runs one invocation at a time."""
+def _kept(project: Path, url: URL, vars: Mapping[str, Any] | None) -> _Kept | None:
+    """The project's kept parse, parsed now where nothing is kept or what it depends on changed; None where
+    dbt must parse for each database itself (see :mod:`.parsing`). Called with :data:`_LOCK` held."""
     state = parse_state_dir(project, url, vars)
     kept = _KEPT.get(state)
     files = scan_project(project, kept.files if kept is not None else None)
@@ -528,10 +526,30 @@ def _kept_manifest(project: Path, url: URL, vars: Mapping[str, Any] | None) -> A
         return None
     if kept is None or kept.files != files or kept.environment != files.environment():
         kept = _parse(project, url, vars, state, files)
-        if kept is None:
-            return None  # dbt's own parse, in the run, says what is wrong
-        _KEPT[state] = kept
-    return run_copy(kept.manifest, str(url.database))
+        if kept is not None:
+            _KEPT[state] = kept
+    return kept
+
+
+def _kept_manifest(project: Path, url: URL, vars: Mapping[str, Any] | None) -> Any | None:
+    """A copy of the project's kept parse naming ``url``'s database, or None for dbt to parse (see :func:`_kept`)."""
+    kept = _kept(project, url, vars)
+    return run_copy(kept.manifest, str(url.database)) if kept is not None else None
+
+
+def prepare_dbt(project: str | Path, database: Database | TargetConfig | URL | str) -> None:
+    """Import dbt and parse ``project`` ahead of its first run here (the pipeline does it while it loads).
+
+    Never raises: what is wrong (no dbt, a project that does not parse) is the run's to say."""
+    with contextlib.suppress(Exception):
+        path = project_dir(project)
+        url = _check_postgres(database)
+        if not reuses_parse():
+            return
+        with _LOCK, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _check_psycopg2()
+            _kept(path, url, None)
 
 
 def _parse(project: Path, url: URL, vars: Mapping[str, Any] | None, state: Path, files: ProjectFiles) -> _Kept | None:
