@@ -19,13 +19,15 @@ tasks read connections and datakits when they run. Airflow is imported only insi
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from ..errors import DatakitError
 from ..pipeline.declared import Pipeline, get_pipeline
 from ..pipeline.steps import (
     DeployStep,
@@ -37,11 +39,15 @@ from ..pipeline.steps import (
     tables_to_load,
     url_from_connection,
     validate_warehouse,
+    warm_dbt,
 )
 
-__all__ = ["pipeline_dag"]
+__all__ = ["pipeline_dag", "warm_dag"]
 
 log = logging.getLogger(__name__)
+
+#: the DAGs this process made: dag id -> the pipeline and its warehouse's connection id
+_MADE: dict[str, tuple[Pipeline, str]] = {}
 
 
 def _caller_file(depth: int = 2) -> Path | None:
@@ -95,7 +101,8 @@ def pipeline_dag(
         **dag_arguments,
     )
     def medallion() -> None:
-        @task
+        # one XCom per task, its JSON result: a task typed to return a dict would push each of its keys too
+        @task(multiple_outputs=False)
         def deploy() -> dict[str, Any]:
             result = deploy_warehouse(url("warehouse"), spec)
             created, there = len(result.created), len(result.existing)
@@ -108,7 +115,9 @@ def pipeline_dag(
 
         # a load whose worker died (a killed container, a lost machine) is retried on any worker: its batch is one
         # transaction, so the dead attempt left nothing and the retry loads the table whole
-        @task(map_index_template="{{ table_name }}", retries=2, retry_delay=timedelta(seconds=5))
+        @task(
+            map_index_template="{{ table_name }}", multiple_outputs=False, retries=2, retry_delay=timedelta(seconds=5)
+        )
         def load(table: str) -> dict[str, Any]:
             get_current_context()["table_name"] = table  # type: ignore[typeddict-unknown-key]
             result = load_bronze_table(url("source"), url("warehouse"), table, batch_id(), spec)
@@ -116,17 +125,17 @@ def pipeline_dag(
             return result.to_dict()
 
         def dbt_task(name: str) -> Any:
-            @task(task_id=name)
+            @task(task_id=name, multiple_outputs=False)
             def build() -> dict[str, Any]:
                 return dbt_step(url("warehouse"), name, spec).to_dict()
 
             return build()
 
-        @task
+        @task(multiple_outputs=False)
         def validate() -> dict[str, Any]:
             return validate_warehouse(url("warehouse"), spec).to_dict()
 
-        @task
+        @task(multiple_outputs=False)
         def summary(deployed: dict[str, Any], loads: list[dict[str, Any]], *built: dict[str, Any]) -> dict[str, Any]:
             steps = {
                 "deploy": DeployStep.from_dict(deployed).seconds,
@@ -154,4 +163,20 @@ def pipeline_dag(
         previous >> validated
         summary(deployed, loaded, *built, validated)  # type: ignore[arg-type]  # XComArgs, resolved at run time
 
-    return medallion()
+    made = medallion()
+    _MADE[made.dag_id] = (spec, warehouse_id)
+    return made
+
+
+def warm_dag(dag_id: str, conf: Mapping[str, Any] | None, connections: Mapping[str, Any] | None) -> None:
+    """Before a DAG of :func:`pipeline_dag` runs in this process (``dag.test()``), start dbt's import and its
+    project's parse in the background (:func:`framework.pipeline.steps.warm_dbt`). Nothing for other DAGs, or
+    when the warehouse's connection is not among ``connections``."""
+    made = _MADE.get(dag_id)
+    if made is None:
+        return
+    spec, warehouse_id = made
+    warehouse = (connections or {}).get(str((conf or {}).get("warehouse_conn_id") or warehouse_id))
+    if warehouse is not None:
+        with contextlib.suppress(DatakitError):
+            warm_dbt(warehouse, spec)
