@@ -322,8 +322,9 @@ def _cli_args(
     cli += ["--target-path", str(state / "target"), "--log-path", str(state / "logs")]
     cli += ["--log-level", "info" if log else "none", "--log-level-file", "info", "--no-use-colors"]
     if select:
-        # a few nodes: dbt asks for the relations it needs instead of listing every schema first
-        cli += ["--no-populate-cache", "--select", *([select] if isinstance(select, str) else list(select))]
+        # a few nodes: dbt lists the relations of their schemas only, not of every schema in the project (without a
+        # cache at all, a rerun can take a table that is there for one that is not: the cache knows what the run made)
+        cli += ["--cache-selected-only", "--select", *([select] if isinstance(select, str) else list(select))]
     if vars:
         cli += ["--vars", json.dumps(dict(vars), default=str)]
     return cli
