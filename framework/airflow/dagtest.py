@@ -40,7 +40,6 @@ from filelock import FileLock
 from ..engines.urls import safe_text, secrets_of, to_url
 from ..errors import DagRunFailed, DatakitError
 from ..pipeline.steps import Where, connection_uri
-from .factory import warm_dag
 
 __all__ = ["DAG_TIMEOUT", "AirflowHome", "DagRunResult", "DagRunTimeout", "RunGuard", "TaskRun", "airflow_environment"]
 
@@ -215,7 +214,6 @@ class AirflowHome:
         env = {
             f"AIRFLOW_CONN_{conn_id.upper()}": connection_uri(where) for conn_id, where in (connections or {}).items()
         }
-        warm_dag(dag_object.dag_id, conf, connections)  # a pipeline's dbt starts while its first tasks run
         guard = RunGuard(timeout)
         try:
             with _environment(env), _captured() as log, guard:

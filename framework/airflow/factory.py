@@ -19,15 +19,13 @@ tasks read connections and datakits when they run. Airflow is imported only insi
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from ..errors import DatakitError
 from ..pipeline.declared import Pipeline, get_pipeline
 from ..pipeline.steps import (
     DeployStep,
@@ -39,15 +37,11 @@ from ..pipeline.steps import (
     tables_to_load,
     url_from_connection,
     validate_warehouse,
-    warm_dbt,
 )
 
-__all__ = ["pipeline_dag", "warm_dag"]
+__all__ = ["pipeline_dag"]
 
 log = logging.getLogger(__name__)
-
-#: the DAGs this process made: dag id -> the pipeline and its warehouse's connection id
-_MADE: dict[str, tuple[Pipeline, str]] = {}
 
 
 def _caller_file(depth: int = 2) -> Path | None:
@@ -163,20 +157,4 @@ def pipeline_dag(
         previous >> validated
         summary(deployed, loaded, *built, validated)  # type: ignore[arg-type]  # XComArgs, resolved at run time
 
-    made = medallion()
-    _MADE[made.dag_id] = (spec, warehouse_id)
-    return made
-
-
-def warm_dag(dag_id: str, conf: Mapping[str, Any] | None, connections: Mapping[str, Any] | None) -> None:
-    """Before a DAG of :func:`pipeline_dag` runs in this process (``dag.test()``), start dbt's import and its
-    project's parse in the background (:func:`framework.pipeline.steps.warm_dbt`). Nothing for other DAGs, or
-    when the warehouse's connection is not among ``connections``."""
-    made = _MADE.get(dag_id)
-    if made is None:
-        return
-    spec, warehouse_id = made
-    warehouse = (connections or {}).get(str((conf or {}).get("warehouse_conn_id") or warehouse_id))
-    if warehouse is not None:
-        with contextlib.suppress(DatakitError):
-            warm_dbt(warehouse, spec)
+    return medallion()

@@ -4,8 +4,9 @@ The profile is made from the database's URL (the embedded server's Unix socket f
 ``host``; the password passed through an environment variable, never written or printed) in a
 *state folder*: ``<state>/profiles``, ``<state>/target``, ``<state>/logs``. A state folder is keyed
 by what dbt's manifest depends on (:func:`manifest_key`: the project, dbt's version, the adapter,
-the profile's shape with the database name, which dbt writes into every node), so partial parsing
-stays warm for the same key and a manifest is never reused where it does not hold. State folders
+the profile's shape with the database name, which dbt writes into every node). In process, the
+project is not parsed per database: one parse is kept and each run gets a copy naming its own
+database (:mod:`framework.dbt.parsing`; the parse's state folder is keyed without a database). State folders
 are private (0700, files 0600); under the default root (:func:`state_root`) the
 :data:`MAX_STATES` most recently used are kept and older ones removed.
 

@@ -278,20 +278,16 @@ def run_pipeline(
 
 
 def warm_dbt(warehouse: Where, pipeline: str | Pipeline = "pagila") -> None:
-    """Import dbt and parse the pipeline's project in a background thread, for its dbt steps in this process.
+    """Import dbt and parse the pipeline's project now, for its dbt steps in this process.
 
-    dbt's cold start (its import and a parse, 2 s and more) then overlaps the steps before them; a dbt step
-    waits for it to finish. Nothing when the pipeline has no dbt steps. Never raises: what is wrong (no dbt
-    project, a model that does not parse) is the dbt step's to say."""
+    The pipeline calls it in the thread that waits for the loads: dbt's cold start (its import and a parse,
+    2 s and more) then overlaps them. Not in a thread of its own: importing dbt changes warnings filters,
+    which are the whole process's. Nothing when the pipeline has no dbt steps. Never raises: what is wrong
+    (no dbt project, a model that does not parse) is the dbt step's to say."""
     spec = get_pipeline(pipeline)
     if spec.dbt_steps:
-        database = resolve_target(warehouse)
-        threading.Thread(target=_prepare_dbt, args=(spec, database), daemon=True, name="datakits-dbt-warm").start()
-
-
-def _prepare_dbt(spec: Pipeline, warehouse: Where) -> None:
-    with contextlib.suppress(DatakitError):
-        prepare_dbt(spec.project_path(), warehouse)
+        with contextlib.suppress(DatakitError):
+            prepare_dbt(spec.project_path(), resolve_target(warehouse))
 
 
 def _run_steps(
@@ -305,7 +301,6 @@ def _run_steps(
     spec = get_pipeline(pipeline)
     say = report or (lambda line: None)
     steps: dict[str, float] = {}
-    warm_dbt(warehouse, spec)  # dbt's import and parse overlap the deploy and the loads (they wait on databases)
     deployed = deploy_warehouse(warehouse, spec)
     steps["deploy"] = deployed.seconds
     say(f"deploy      {len(deployed.created)} created, {len(deployed.existing)} there  {deployed.seconds:6.2f}s")
@@ -317,6 +312,7 @@ def _run_steps(
     errors: list[DatakitError] = []
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="datakits-pipeline") as pool:
         futures = [pool.submit(load_bronze_table, source, warehouse, table, batch_id, spec) for table in tables]
+        warm_dbt(warehouse, spec)  # while the loads wait on the databases
         for table, future in zip(tables, futures, strict=True):
             try:
                 done = future.result()

@@ -1,4 +1,4 @@
-"""The whole real-Pagila pipeline, source -> gold: ``datakits pipeline``, ``run_pipeline`` and ``dag.test()``, side by side.
+"""The whole real-Pagila pipeline, source -> gold: the CLI, ``run_pipeline`` and ``dag.test()``, side by side.
 
     DATAKITS_PAGILA_DIR=../shared/pagila python tests/benchmarks/bench_pipeline.py [--target postgres_local]
 
