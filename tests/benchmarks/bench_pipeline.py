@@ -79,11 +79,11 @@ def main() -> int:
                 if args.target == "postgres_local":
                     figures[label] = _cli(source_url, "postgres_local", env)
                 else:
-                    warehouse = run.create_database("cli")
+                    warehouse = run.create_database(f"cli{len(figures)}")
                     figures[label] = _cli(source_url, warehouse.url.render_as_string(hide_password=False), env)
 
-            for label in ("run_pipeline first in process", "run_pipeline second"):
-                warehouse = run.create_database("inproc")
+            for number, label in enumerate(("run_pipeline first in process", "run_pipeline second"), 1):
+                warehouse = run.create_database(f"inproc{number}")
                 started = time.perf_counter()
                 run_pipeline(source, warehouse, "bench")
                 figures[label] = time.perf_counter() - started
