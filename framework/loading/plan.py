@@ -11,6 +11,7 @@ import operator
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any, TypeAlias
 
 from sqlalchemy import Column, Table, select
@@ -139,6 +140,9 @@ class SourceFailed(Exception):
         super().__init__(str(error))
 
 
+_NONE = type(None)
+
+
 def _name_of(function: Any) -> str:
     return getattr(function, "__name__", None) or repr(function)
 
@@ -156,6 +160,7 @@ class RowStream:
         self.names = names
         self.source_names = list(plan.statement.selected_columns.keys())
         self.allowed = set(names) | set(self.source_names)
+        self.count = len(names)
         single = len(names) == 1
         item = operator.itemgetter(*names)
         attr = operator.attrgetter(*names)
@@ -180,15 +185,42 @@ class RowStream:
             yield out
 
     def _transform(self, rows: Sequence[Any], transform: Transform) -> list[Sequence[Any]]:
-        names, count = self.source_names, len(self.names)
-        by_key, by_attr = self.by_key, self.by_attr
+        """The target rows of one chunk: the transform and the row building run in C builtins
+        (``map``, ``itemgetter``) over the whole chunk; only a chunk that needs a closer look (rows
+        dropped, results of several kinds, an error to name) goes through :meth:`_one_by_one`."""
+        results: list[Any] = []
+        try:
+            # list.extend keeps what it appended before an error: len(results) is the failing row
+            results.extend(map(transform, map(dict, map(zip, repeat(self.source_names), rows))))
+        except Exception as exc:
+            self._one_by_one(rows, results)  # a bad result before the failing row is the first error
+            row = rows[len(results)]
+            raise self._error(row, f"the transform {_name_of(transform)} raised {describe(exc)}") from exc
+        kinds = set(map(type, results))
+        if len(kinds) == 1:
+            kind = kinds.pop()
+            try:
+                if kind is dict or (kind is not _NONE and issubclass(kind, Mapping)):
+                    values = list(map(self.by_key, results))
+                    if any(map(self.count.__ne__, map(len, results))) and not all(
+                        map(self.allowed.issuperset, results)
+                    ):
+                        return self._one_by_one(rows, results)  # names the first row with extra columns
+                    return values
+                if kind is _NONE:
+                    return []
+                return list(map(self.by_attr, results))
+            except (KeyError, AttributeError):
+                pass  # named, with its row, below
+        return self._one_by_one(rows, results)
+
+    def _one_by_one(self, rows: Sequence[Any], results: list[Any]) -> list[Sequence[Any]]:
+        """The target rows of the transform's ``results``, one at a time: rows dropped (``None``),
+        mappings and objects mixed, and the error of the first result that is not a target row."""
+        count, by_key, by_attr = self.count, self.by_key, self.by_attr
         out: list[Sequence[Any]] = []
         append = out.append
-        for row in rows:
-            try:
-                result = transform(dict(zip(names, row, strict=False)))
-            except Exception as exc:
-                raise self._error(row, f"the transform {_name_of(transform)} raised {describe(exc)}") from exc
+        for row, result in zip(rows, results, strict=False):
             if result is None:
                 continue
             try:
