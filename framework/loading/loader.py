@@ -44,6 +44,7 @@ from ..kits.discovery import Datakit, load_datakit
 from ..progress import Progress
 from ..results import LoadResult
 from ..targets.resolve import Target, resolve_target
+from .collector import rare_collections
 from .plan import (
     RowStream,
     SourceFailed,
@@ -231,7 +232,8 @@ class BulkDataLoader:
                 _transaction(target_engine, conn) as into,
             ):
                 replaced = into.execute(delete(plan.target).where(plan.target.c.dk_batch_id == batch_id)).rowcount
-                written = _writer(into, plan, lineage).write(rows.chunks(stream))
+                with rare_collections():
+                    written = _writer(into, plan, lineage).write(rows.chunks(stream))
         except SourceFailed as exc:
             raise database_error(exc.error, plan, batch_id, "source") from None
         except (DBAPIError, driver_error) as exc:
