@@ -147,6 +147,20 @@ def _name_of(function: Any) -> str:
     return getattr(function, "__name__", None) or repr(function)
 
 
+def record_maker(names: Sequence[str]) -> Callable[[Sequence[Any]], list[dict[str, Any]]]:
+    """A function: rows -> a new dict per row (``names`` -> the row's values), as ``dict(zip(names, row))``
+    gives, generated as one comprehension with the names as constants (a third faster)."""
+    if not names or len(names) > 250:  # a comprehension of hundreds of names gains nothing
+        return lambda rows: list(map(dict, map(zip, repeat(names), rows)))
+    values = [f"v{i}" for i in range(len(names))]
+    pairs = ", ".join(f"{name!r}: {value}" for name, value in zip(names, values, strict=True))
+    source = f"def records(rows):\n    return [{{{pairs}}} for {', '.join(values)}, in rows]\n"
+    namespace: dict[str, Any] = {}
+    exec(compile(source, "<source records>", "exec"), namespace)
+    records: Callable[[Sequence[Any]], list[dict[str, Any]]] = namespace["records"]
+    return records
+
+
 class RowStream:
     """Turns source chunks into target chunks, counting, applying the transform, reporting progress."""
 
@@ -166,6 +180,7 @@ class RowStream:
         attr = operator.attrgetter(*names)
         self.by_key: Callable[[Any], Sequence[Any]] = (lambda m: (item(m),)) if single else item
         self.by_attr: Callable[[Any], Sequence[Any]] = (lambda o: (attr(o),)) if single else attr
+        self.records = record_maker(self.source_names)
 
     def chunks(self, stream: Iterable[Sequence[Any]]) -> RowChunks:
         iterator = iter(stream)
@@ -188,10 +203,11 @@ class RowStream:
         """The target rows of one chunk: the transform and the row building run in C builtins
         (``map``, ``itemgetter``) over the whole chunk; only a chunk that needs a closer look (rows
         dropped, results of several kinds, an error to name) goes through :meth:`_one_by_one`."""
+        records = self.records(rows)
         results: list[Any] = []
         try:
             # list.extend keeps what it appended before an error: len(results) is the failing row
-            results.extend(map(transform, map(dict, map(zip, repeat(self.source_names), rows))))
+            results.extend(map(transform, records))
         except Exception as exc:
             self._one_by_one(rows, results)  # a bad result before the failing row is the first error
             row = rows[len(results)]
