@@ -17,6 +17,14 @@ may change it and give it back) and returns the target row (a mapping, or an obj
 target's columns as attributes, such as a SQLModel instance), or ``None`` to drop the row. The
 target row must hold every business column of the target (the target's columns but the lineage
 columns). Without a transform, the target's business columns are taken from the source by name.
+The transform runs over a whole chunk of rows (``batch_size``) before its results are checked, so
+on an error it has seen the rest of that chunk too; the error still names the first bad row.
+
+Where the time goes, and what keeps it down (``tests/benchmarks/bench_loader.py``): the source
+driver's parsing, the transform with its dict per row, and the COPY text with the hash per row,
+all on the loading thread. The transform and the target rows are built by C builtins per chunk
+(:class:`~.plan.RowStream`), the COPY encoder is generated per table and reuses the text of a
+repeated datetime, and the cycle collector runs rarely during a load (:mod:`.collector`).
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ turns the source's chunks into the target's (the transform, the counts, the prog
 
 from __future__ import annotations
 
+import functools
 import operator
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -141,6 +142,7 @@ class SourceFailed(Exception):
 
 
 _NONE = type(None)
+_not_none = functools.partial(operator.is_not, None)
 
 
 def _name_of(function: Any) -> str:
@@ -202,7 +204,7 @@ class RowStream:
     def _transform(self, rows: Sequence[Any], transform: Transform) -> list[Sequence[Any]]:
         """The target rows of one chunk: the transform and the row building run in C builtins
         (``map``, ``itemgetter``) over the whole chunk; only a chunk that needs a closer look (rows
-        dropped, results of several kinds, an error to name) goes through :meth:`_one_by_one`."""
+        dropped among results of several kinds, an error to name) goes through :meth:`_one_by_one`."""
         records = self.records(rows)
         results: list[Any] = []
         try:
@@ -213,19 +215,21 @@ class RowStream:
             row = rows[len(results)]
             raise self._error(row, f"the transform {_name_of(transform)} raised {describe(exc)}") from exc
         kinds = set(map(type, results))
+        kept = results
+        if len(kinds) == 2 and _NONE in kinds:  # rows dropped: the others are still of one kind
+            kinds.discard(_NONE)
+            kept = list(filter(_not_none, results))
         if len(kinds) == 1:
             kind = kinds.pop()
             try:
                 if kind is dict or (kind is not _NONE and issubclass(kind, Mapping)):
-                    values = list(map(self.by_key, results))
-                    if any(map(self.count.__ne__, map(len, results))) and not all(
-                        map(self.allowed.issuperset, results)
-                    ):
+                    values = list(map(self.by_key, kept))
+                    if any(map(self.count.__ne__, map(len, kept))) and not all(map(self.allowed.issuperset, kept)):
                         return self._one_by_one(rows, results)  # names the first row with extra columns
                     return values
                 if kind is _NONE:
                     return []
-                return list(map(self.by_attr, results))
+                return list(map(self.by_attr, kept))
             except (KeyError, AttributeError):
                 pass  # named, with its row, below
         return self._one_by_one(rows, results)

@@ -4,10 +4,10 @@ The reference is the definition in :mod:`framework.engines.generic.canonical`, a
 time: ``sha256(canonical_line(values, columns))`` of the source row (after the transform). The
 loader gets there another way (per chunk: the transform through ``map``, PostgreSQL's generated
 COPY encoder with its cached datetime texts, the executemany parameters elsewhere), so awkward
-values load on PostgreSQL, MariaDB and SQLite, without a transform, with one that gives dicts,
-and with one that drops rows and mixes dicts and objects, in chunks of 7 rows; every hash must be
-the reference's. Then the COPY encoder against the reference without a database, and the
-collector threshold a load sets and puts back.
+values load on PostgreSQL, MariaDB and SQLite, without a transform, with one that gives dicts, one
+that drops rows, and one that drops rows and mixes dicts and objects, in chunks of 7 rows; every
+hash must be the reference's. Then the COPY encoder against the reference without a database, the
+row an error names, and the collector threshold a load sets and puts back.
 """
 
 from __future__ import annotations
@@ -128,6 +128,11 @@ def to_dicts(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+def drops(row: dict[str, Any]) -> dict[str, Any] | None:
+    """Rows dropped among dicts: the chunk-wise path on the rows kept."""
+    return None if row["id"] % 4 == 0 else row
+
+
 def drops_and_mixes(row: dict[str, Any]) -> Any:
     """Rows dropped, dicts and objects mixed: the row-by-row path."""
     if row["id"] % 5 == 0:
@@ -174,7 +179,7 @@ def test_record_hashes_and_lineage_are_the_reference_byte_for_byte(odd_source: D
     assert deploy_data_objects([BronzeOdd], database).success
     table = BronzeOdd.__table__  # type: ignore[attr-defined]
     started = datetime.now(UTC)
-    cases: list[tuple[str, Any]] = [("plain", None), ("dicts", to_dicts), ("mixed", drops_and_mixes)]
+    cases: list[tuple[str, Any]] = [("plain", None), ("dicts", to_dicts), ("drops", drops), ("mixed", drops_and_mixes)]
     with BulkDataLoader(odd_source, database, batch_size=7) as loader:
         for batch, transform in cases:
             result = loader.load(Odd, BronzeOdd, transform, batch_id=batch)
