@@ -17,6 +17,14 @@ may change it and give it back) and returns the target row (a mapping, or an obj
 target's columns as attributes, such as a SQLModel instance), or ``None`` to drop the row. The
 target row must hold every business column of the target (the target's columns but the lineage
 columns). Without a transform, the target's business columns are taken from the source by name.
+The transform runs over a whole chunk of rows (``batch_size``) before its results are checked, so
+on an error it has seen the rest of that chunk too; the error still names the first bad row.
+
+Where the time goes, and what keeps it down (``tests/benchmarks/bench_loader.py``): the source
+driver's parsing, the transform with its dict per row, and the COPY text with the hash per row,
+all on the loading thread. The transform and the target rows are built by C builtins per chunk
+(:class:`~.plan.RowStream`), the COPY encoder is generated per table and reuses the text of a
+repeated datetime, and the cycle collector runs rarely during a load (:mod:`.collector`).
 """
 
 from __future__ import annotations
@@ -44,6 +52,7 @@ from ..kits.discovery import Datakit, load_datakit
 from ..progress import Progress
 from ..results import LoadResult
 from ..targets.resolve import Target, resolve_target
+from .collector import rare_collections
 from .plan import (
     RowStream,
     SourceFailed,
@@ -231,7 +240,8 @@ class BulkDataLoader:
                 _transaction(target_engine, conn) as into,
             ):
                 replaced = into.execute(delete(plan.target).where(plan.target.c.dk_batch_id == batch_id)).rowcount
-                written = _writer(into, plan, lineage).write(rows.chunks(stream))
+                with rare_collections():
+                    written = _writer(into, plan, lineage).write(rows.chunks(stream))
         except SourceFailed as exc:
             raise database_error(exc.error, plan, batch_id, "source") from None
         except (DBAPIError, driver_error) as exc:

@@ -71,11 +71,16 @@ _CANONICAL = {
         'c@ = v@ if v@.__class__ is str and "\\\\" not in v@ and "\\t" not in v@ and "\\n" not in v@ '
         'and "\\r" not in v@ else F(v@)'
     ),
+    # p@ / q@: the column's last datetime and its text, reused while the value repeats (an audit
+    # column such as last_update often holds one value for many rows); a new value costs one compare
     "datetime": """if v@.__class__ is datetime and (v@.tzinfo is UTC or v@.tzinfo is None):
-    d = DAYS.get(v@.toordinal()) or DAY(v@)
-    m = v@.microsecond
-    hms = HM[v@.hour * 60 + v@.minute] + ":" + SS[v@.second]
-    c@ = f"{d} {hms}.{m:06d}+00:00" if m else f"{d} {hms}+00:00"
+    if v@ != p@:
+        d = DAYS.get(v@.toordinal()) or DAY(v@)
+        m = v@.microsecond
+        hms = HM[v@.hour * 60 + v@.minute] + ":" + SS[v@.second]
+        q@ = f"{d} {hms}.{m:06d}+00:00" if m else f"{d} {hms}+00:00"
+        p@ = v@
+    c@ = q@
 else:
     c@ = F(v@)""",
     "char": "c@ = FC(v@)",
@@ -103,11 +108,13 @@ def make_encoder(columns: Sequence[Column[Any]], kinds: Sequence[str], lineage: 
     else:
         body.append('        ap(f"{line}\\t{LINEAGE}\\t{sha(line.encode()).hexdigest()}\\n")')
     unpack = ", ".join(f"v{i}" for i in range(count)) + ("," if count == 1 else "")
+    remembered = [f"p{i} = q{i} = None" for i, kind in enumerate(kinds) if kind == "datetime"]
     source = "\n".join(
         [
             "def encode(rows):",
             "    out = []",
             "    ap = out.append",
+            *("    " + line for line in remembered),
             "    for row in rows:",
             f"        {unpack} = row",
             *body,
