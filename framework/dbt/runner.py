@@ -32,6 +32,7 @@ import tempfile
 import threading
 import time
 import warnings
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -508,7 +509,9 @@ class _Kept:
     manifest: Any
 
 
-_KEPT: dict[Path, _Kept] = {}  # by parse state folder
+_KEPT: OrderedDict[Path, _Kept] = OrderedDict()  # by parse state folder, the most recently used last
+#: kept parses in a process (a manifest is a few MB): the least recently used beyond this are dropped
+MAX_KEPT = 8
 
 
 def parse_state_dir(project: Path, url: URL, vars: Mapping[str, Any] | None = None) -> Path:
@@ -528,8 +531,12 @@ def _kept(project: Path, url: URL, vars: Mapping[str, Any] | None) -> _Kept | No
         return None
     if kept is None or kept.files != files or kept.environment != files.environment():
         kept = _parse(project, url, vars, state, files)
-        if kept is not None:
-            _KEPT[state] = kept
+        if kept is None:
+            return None
+        _KEPT[state] = kept
+        while len(_KEPT) > MAX_KEPT:
+            _KEPT.popitem(last=False)
+    _KEPT.move_to_end(state)
     return kept
 
 

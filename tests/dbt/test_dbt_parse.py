@@ -138,3 +138,15 @@ def test_a_project_that_reads_the_connection_is_parsed_per_database(
         if why != "per-database":
             assert _rows(database, "select built_in from public.top") == [(database.name,)]
     assert parses == []  # dbt parsed for each database itself
+
+
+def test_a_process_keeps_a_bounded_number_of_parses(
+    tmp_path: Path, two_databases: tuple[Database, Database], parses: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runner, "MAX_KEPT", 1)
+    first, second = _project(tmp_path / "one" / "parse_once"), _project(tmp_path / "two" / "parse_once")
+    database = two_databases[0]
+    for project in (first, second, first):
+        run_dbt(project, database, ("build",), select="top")
+    assert parses == [first, second, first]  # the first was dropped for the second, then parsed again
+    assert len(runner._KEPT) <= 1
