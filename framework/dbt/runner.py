@@ -537,6 +537,8 @@ def _kept(project: Path, url: URL, vars: Mapping[str, Any] | None) -> _Kept | No
         while len(_KEPT) > MAX_KEPT:
             _KEPT.popitem(last=False)
     _KEPT.move_to_end(state)
+    with contextlib.suppress(OSError):  # used now: the state folders' pruning keeps the most recently used
+        (state / USED_FILE).touch()
     return kept
 
 

@@ -150,3 +150,22 @@ def test_a_process_keeps_a_bounded_number_of_parses(
         run_dbt(project, database, ("build",), select="top")
     assert parses == [first, second, first]  # the first was dropped for the second, then parsed again
     assert len(runner._KEPT) <= 1
+
+
+def test_the_parse_outlives_the_state_folders_of_many_databases(
+    tmp_path: Path, servers, parses: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each database has a state folder of its own and only the most recently used are kept: the
+    parse's folder, used by every run, stays among them, so a new process still finds it warm."""
+    monkeypatch.setenv(runner.STATE_ROOT_ENV, str(tmp_path / "states"))
+    project = _project(tmp_path / "parse_once")
+    _, run = servers.get("postgres_local")
+    for i in range(runner.MAX_STATES + 2):
+        database = run.create_database(f"parse_{i}")
+        try:
+            run_dbt(project, database, ("build",), select="top")
+        finally:
+            run.drop(database)
+    parse_state = runner.parse_state_dir(project, database.url)
+    assert (parse_state / "target" / "partial_parse.msgpack").exists()
+    assert parses == [project]
