@@ -298,10 +298,10 @@ def _project_name(project: Path) -> str:
     return str(data.get("profile") or data.get("name") or project.name)
 
 
-def _write_profile(state: Path, profile_name: str, url: URL, threads: int) -> Path:
+def _write_profile(state: Path, profile_name: str, url: URL, threads: int, folder: str = "profiles") -> Path:
     import yaml
 
-    profiles = state / "profiles"
+    profiles = state / folder
     profiles.mkdir(parents=True, exist_ok=True)
     profile = {"target": PROFILE_TARGET, "outputs": {PROFILE_TARGET: _profile(url, threads)}}
     text = yaml.safe_dump({profile_name: profile}, sort_keys=False)
@@ -509,7 +509,7 @@ class _Kept:
     manifest: Any
 
 
-_KEPT: OrderedDict[Path, _Kept] = OrderedDict()  # by parse state folder, the most recently used last
+_KEPT: OrderedDict[str, _Kept] = OrderedDict()  # by the hash of its parse key, the most recently used last
 #: kept parses in a process (a manifest is a few MB): the least recently used beyond this are dropped
 MAX_KEPT = 8
 
@@ -521,30 +521,38 @@ def parse_state_dir(project: Path, url: URL, vars: Mapping[str, Any] | None = No
     return state_root() / f"{project.name}-{project_key}" / f"parse-{key_hash(key)}"
 
 
-def _kept(project: Path, url: URL, vars: Mapping[str, Any] | None) -> _Kept | None:
+def _kept(project: Path, url: URL, vars: Mapping[str, Any] | None, state_dir: Path | None = None) -> _Kept | None:
     """The project's kept parse, parsed now where nothing is kept or what it depends on changed; None where
-    dbt must parse for each database itself (see :mod:`.parsing`). Called with :data:`_LOCK` held."""
-    state = parse_state_dir(project, url, vars)
-    kept = _KEPT.get(state)
+    dbt must parse for each database itself (see :mod:`.parsing`). Called with :data:`_LOCK` held.
+
+    A parse goes to the caller's ``state_dir`` when there is one (every file dbt writes goes where the
+    caller said), else to the shared folder of :func:`parse_state_dir`, warm for the next process."""
+    key = key_hash(parse_key(project, _dbt_version(), engine_kind(engine_of(url)).dbt_adapter, vars))
+    kept = _KEPT.get(key)
     files = scan_project(project, kept.files if kept is not None else None)
     if files.reads_connection:
         return None
+    shared = state_dir is None
+    folder = parse_state_dir(project, url, vars) if state_dir is None else state_dir
     if kept is None or kept.files != files or kept.environment != files.environment():
-        kept = _parse(project, url, vars, state, files)
+        kept = _parse(project, url, vars, files, folder, shared)
         if kept is None:
             return None
-        _KEPT[state] = kept
+        _KEPT[key] = kept
         while len(_KEPT) > MAX_KEPT:
             _KEPT.popitem(last=False)
-    _KEPT.move_to_end(state)
-    with contextlib.suppress(OSError):  # used now: the state folders' pruning keeps the most recently used
-        (state / USED_FILE).touch()
+    _KEPT.move_to_end(key)
+    if shared:
+        with contextlib.suppress(OSError):  # used now: the state folders' pruning keeps the most recently used
+            (folder / USED_FILE).touch()
     return kept
 
 
-def _kept_manifest(project: Path, url: URL, vars: Mapping[str, Any] | None) -> Any | None:
+def _kept_manifest(
+    project: Path, url: URL, vars: Mapping[str, Any] | None, state_dir: Path | None = None
+) -> Any | None:
     """A copy of the project's kept parse naming ``url``'s database, or None for dbt to parse (see :func:`_kept`)."""
-    kept = _kept(project, url, vars)
+    kept = _kept(project, url, vars, state_dir)
     return run_copy(kept.manifest, str(url.database)) if kept is not None else None
 
 
@@ -563,18 +571,24 @@ def prepare_dbt(project: str | Path, database: Database | TargetConfig | URL | s
             _kept(path, url, None)
 
 
-def _parse(project: Path, url: URL, vars: Mapping[str, Any] | None, state: Path, files: ProjectFiles) -> _Kept | None:
+def _parse(
+    project: Path, url: URL, vars: Mapping[str, Any] | None, files: ProjectFiles, state: Path, shared: bool
+) -> _Kept | None:
+    """Parse ``project`` with the parse profile into ``state``: the shared parse folder (locked here, keyed),
+    or the caller's state folder (its run holds the lock; the parse profile goes beside the run's)."""
     from dbt.cli.main import dbtRunner
 
-    root = state_root()
-    _private_dir(root)
-    _private_dir(state)
     parse_url = PARSE_URL.set(drivername=url.drivername)
-    with FileLock(state / ".lock"), _environ({PASSWORD_ENV: ""}):  # no password reaches a kept parse
-        key = parse_key(project, _dbt_version(), engine_kind(engine_of(url)).dbt_adapter, vars)
-        (state / KEY_FILE).write_text(json.dumps(key, indent=1, default=str))
-        (state / USED_FILE).touch()
-        profiles = _write_profile(state, _project_name(project), parse_url, 4)
+    with contextlib.ExitStack() as stack:
+        if shared:
+            _private_dir(state_root())
+            _private_dir(state)
+            stack.enter_context(FileLock(state / ".lock"))
+            key = parse_key(project, _dbt_version(), engine_kind(engine_of(url)).dbt_adapter, vars)
+            (state / KEY_FILE).write_text(json.dumps(key, indent=1, default=str))
+            (state / USED_FILE).touch()
+        stack.enter_context(_environ({PASSWORD_ENV: ""}))  # no password reaches a kept parse
+        profiles = _write_profile(state, _project_name(project), parse_url, 4, "profiles" if shared else "parse-profile")
         cli = _cli_args(("parse",), project, state, profiles, None, vars, False)
         result = dbtRunner().invoke([*cli, "--no-write-json"])
         make_private(state)
@@ -677,7 +691,8 @@ def run_dbt(
             nodes, problem = _in_subprocess(cli, url.password, progress)
         else:
             kept = (args[0] if args else "build") in MANIFEST_COMMANDS and reuses_parse()
-            manifest = functools.partial(_kept_manifest, project, url, vars) if kept else None
+            given = Path(state_dir) if state_dir is not None else None
+            manifest = functools.partial(_kept_manifest, project, url, vars, given) if kept else None
             nodes, problem = _in_process(cli, url.password, progress, manifest)
         seconds = time.perf_counter() - started
         found = nodes if nodes is not None else _read_results(results_file)

@@ -68,9 +68,9 @@ def parses(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     seen: list[Path] = []
     real = runner._parse
 
-    def counted(project, url, vars, state, files):  # type: ignore[no-untyped-def]
+    def counted(project, *args):  # type: ignore[no-untyped-def]
         seen.append(project)
-        return real(project, url, vars, state, files)
+        return real(project, *args)
 
     monkeypatch.setattr(runner, "_parse", counted)
     return seen
@@ -169,3 +169,17 @@ def test_the_parse_outlives_the_state_folders_of_many_databases(
     parse_state = runner.parse_state_dir(project, database.url)
     assert (parse_state / "target" / "partial_parse.msgpack").exists()
     assert parses == [project]
+
+
+def test_a_given_state_folder_holds_the_parse_and_the_next_database_reuses_it(
+    tmp_path: Path, two_databases: tuple[Database, Database], parses: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(runner.STATE_ROOT_ENV, str(tmp_path / "default-root"))
+    project = _project(tmp_path / "parse_once")
+    for number, database in enumerate(two_databases):
+        state = tmp_path / f"state{number}"
+        run_dbt(project, database, ("build",), state_dir=state)
+        assert _rows(database, "select id from public.top") == [(1,)]
+    assert parses == [project]  # in the first given folder, kept for the second database
+    assert (tmp_path / "state0" / "target" / "partial_parse.msgpack").exists()
+    assert not (tmp_path / "default-root").exists()  # every file dbt wrote is where the caller said
