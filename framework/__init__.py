@@ -24,6 +24,7 @@ from .dbt.listing import list_tests as list_dbt_tests  # noqa: F401 (plumbing fo
 from .dbt.runner import DbtNode, DbtResult, run_dbt
 
 # plumbing the plugin reads to check its options and wire its fixtures: importable, not in __all__
+from .dbt.runner import dbt_parse_dir as dbt_parse_dir
 from .dbt.runner import dbt_state_dir as dbt_state_dir
 from .dbt.runner import postgres_targets as postgres_targets
 from .engines import ENGINES as ENGINES

@@ -31,6 +31,7 @@ from framework import (
     TargetConfig,
     TestDatabase,
     Workspace,
+    dbt_parse_dir,
     dbt_state_dir,
     postgres_targets,
     run_dbt,
@@ -120,7 +121,8 @@ def prepare_callables(config: pytest.Config, workdir: Path) -> list[Prepare]:
         )
         for project in settings.projects:
             base = workdir / "dbt" / "template"
-            run_dbt(project, database, args, state_dir=dbt_state_dir(project, database.url, base))
+            state = dbt_state_dir(project, database.url, base)
+            run_dbt(project, database, args, state_dir=state, parse_dir=dbt_parse_dir(project, database.url))
 
     fill.step = "fill"  # type: ignore[attr-defined]  # named in the run's report of its template
     build.step = "dbt build"  # type: ignore[attr-defined]
@@ -164,6 +166,7 @@ class DatakitDbt:
                 vars=vars,
                 check=check,
                 state_dir=self.state_dir,
+                parse_dir=dbt_parse_dir(self.project, self.database.url, vars),  # warm across runs
             )
         except DbtError as exc:
             error = exc

@@ -22,6 +22,7 @@ from framework import (
     DatakitError,
     DbtNode,
     DbtTest,
+    dbt_parse_dir,
     dbt_state_dir,
     failing_rows,
     list_dbt_tests,
@@ -122,6 +123,7 @@ class Runs:
                 select=None if everything else sorted({i.test.name for i in mine}),
                 check=False,
                 state_dir=dbt_state_dir(item.project, database.url, base),
+                parse_dir=dbt_parse_dir(item.project, database.url),
             )
             self.done[key] = ({n.unique_id: n for n in result.nodes}, database)
         nodes, database = self.done[key]

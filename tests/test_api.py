@@ -165,6 +165,7 @@ PLUGIN_INTERNALS = {
     "ISOLATIONS",
     "Prepare",
     "Where",
+    "dbt_parse_dir",  # issue 20: the plugin keeps dbt's parse warm across its runs
     "dbt_state_dir",
     "engine_names",
     "import_root",

@@ -59,7 +59,7 @@ from .parsing import (
     scan_project,
 )
 
-__all__ = ["DbtError", "DbtNode", "DbtResult", "dbt_state_dir", "postgres_targets", "project_dir", "run_dbt"]
+__all__ = ["DbtError", "DbtNode", "DbtResult", "dbt_parse_dir", "dbt_state_dir", "postgres_targets", "project_dir", "run_dbt"]
 
 PASSWORD_ENV = "DATAKITS_DBT_PASSWORD"
 PROFILE_TARGET = "datakits"
@@ -514,26 +514,33 @@ _KEPT: OrderedDict[str, _Kept] = OrderedDict()  # by the hash of its parse key, 
 MAX_KEPT = 8
 
 
-def parse_state_dir(project: Path, url: URL, vars: Mapping[str, Any] | None = None) -> Path:
+def dbt_parse_dir(project: Path, url: URL, vars: Mapping[str, Any] | None = None) -> Path:
     """Where a project's kept parse lives: ``<root>/<project>-<hash>/parse-<hash of parse_key>``, for any database."""
     key = parse_key(project, _dbt_version(), engine_kind(engine_of(url)).dbt_adapter, vars)
     project_key = hashlib.sha256(str(project.resolve()).encode()).hexdigest()[:8]
     return state_root() / f"{project.name}-{project_key}" / f"parse-{key_hash(key)}"
 
 
-def _kept(project: Path, url: URL, vars: Mapping[str, Any] | None, state_dir: Path | None = None) -> _Kept | None:
+def _kept(
+    project: Path,
+    url: URL,
+    vars: Mapping[str, Any] | None,
+    state_dir: Path | None = None,
+    parse_dir: Path | None = None,
+) -> _Kept | None:
     """The project's kept parse, parsed now where nothing is kept or what it depends on changed; None where
     dbt must parse for each database itself (see :mod:`.parsing`). Called with :data:`_LOCK` held.
 
-    A parse goes to the caller's ``state_dir`` when there is one (every file dbt writes goes where the
-    caller said), else to the shared folder of :func:`parse_state_dir`, warm for the next process."""
+    A parse goes to ``parse_dir`` when given; else to the caller's ``state_dir`` when there is one (every
+    file dbt writes goes where the caller said); else to the shared folder of :func:`dbt_parse_dir`,
+    where the next process finds it warm."""
     key = key_hash(parse_key(project, _dbt_version(), engine_kind(engine_of(url)).dbt_adapter, vars))
     kept = _KEPT.get(key)
     files = scan_project(project, kept.files if kept is not None else None)
     if files.reads_connection:
         return None
-    shared = state_dir is None
-    folder = parse_state_dir(project, url, vars) if state_dir is None else state_dir
+    shared = parse_dir is not None or state_dir is None  # a folder of the parse's own, not the run's
+    folder = parse_dir or state_dir or dbt_parse_dir(project, url, vars)
     if kept is None or kept.files != files or kept.environment != files.environment():
         kept = _parse(project, url, vars, files, folder, shared)
         if kept is None:
@@ -549,10 +556,14 @@ def _kept(project: Path, url: URL, vars: Mapping[str, Any] | None, state_dir: Pa
 
 
 def _kept_manifest(
-    project: Path, url: URL, vars: Mapping[str, Any] | None, state_dir: Path | None = None
+    project: Path,
+    url: URL,
+    vars: Mapping[str, Any] | None,
+    state_dir: Path | None = None,
+    parse_dir: Path | None = None,
 ) -> Any | None:
     """A copy of the project's kept parse naming ``url``'s database, or None for dbt to parse (see :func:`_kept`)."""
-    kept = _kept(project, url, vars, state_dir)
+    kept = _kept(project, url, vars, state_dir, parse_dir)
     return run_copy(kept.manifest, str(url.database)) if kept is not None else None
 
 
@@ -657,6 +668,7 @@ def run_dbt(
     state_dir: str | Path | None = None,
     check: bool = True,
     progress: Progress | None = None,
+    parse_dir: str | Path | None = None,
 ) -> DbtResult:
     """Run ``dbt <args>`` for ``project`` against ``database`` (a PostgreSQL database: a
     :class:`~framework.targets.runs.Database`, a URL, or a URL target).
@@ -667,6 +679,10 @@ def run_dbt(
     and logs go (default: a folder per project and manifest key under :func:`state_root`, of which
     the :data:`MAX_STATES` most recently used are kept). State folders are private (0700, files 0600). ``progress``
     is called with each node as it finishes (in a child process: each node at the end).
+
+    In process, the project's parse is kept for every database (:mod:`framework.dbt.parsing`); it is
+    written to ``parse_dir`` when given, else to ``state_dir`` when given, else to the shared
+    :func:`dbt_parse_dir` (warm for the next process).
     """
     project = project_dir(project)
     if isinstance(args, str):
@@ -692,7 +708,8 @@ def run_dbt(
         else:
             kept = (args[0] if args else "build") in MANIFEST_COMMANDS and reuses_parse()
             given = Path(state_dir) if state_dir is not None else None
-            manifest = functools.partial(_kept_manifest, project, url, vars, given) if kept else None
+            parsed = Path(parse_dir) if parse_dir is not None else None
+            manifest = functools.partial(_kept_manifest, project, url, vars, given, parsed) if kept else None
             nodes, problem = _in_process(cli, url.password, progress, manifest)
         seconds = time.perf_counter() - started
         found = nodes if nodes is not None else _read_results(results_file)

@@ -166,7 +166,7 @@ def test_the_parse_outlives_the_state_folders_of_many_databases(
             run_dbt(project, database, ("build",), select="top")
         finally:
             run.drop(database)
-    parse_state = runner.parse_state_dir(project, database.url)
+    parse_state = runner.dbt_parse_dir(project, database.url)
     assert (parse_state / "target" / "partial_parse.msgpack").exists()
     assert parses == [project]
 
