@@ -210,6 +210,7 @@ def state_root() -> Path:
     return Path(configured) if configured else Path(tempfile.gettempdir()) / f"datakits-dbt-{os.getuid()}"
 
 
+@functools.cache  # asked on every run; the installed dbt does not change under a running process
 def _dbt_version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -514,9 +515,13 @@ _KEPT: OrderedDict[str, _Kept] = OrderedDict()  # by the hash of its parse key, 
 MAX_KEPT = 8
 
 
+def _parse_key(project: Path, url: URL, vars: Mapping[str, Any] | None) -> dict[str, Any]:
+    return parse_key(project, _dbt_version(), engine_kind(engine_of(url)).dbt_adapter, vars)
+
+
 def dbt_parse_dir(project: Path, url: URL, vars: Mapping[str, Any] | None = None) -> Path:
     """Where a project's kept parse lives: ``<root>/<project>-<hash>/parse-<hash of parse_key>``, for any database."""
-    key = parse_key(project, _dbt_version(), engine_kind(engine_of(url)).dbt_adapter, vars)
+    key = _parse_key(project, url, vars)
     project_key = hashlib.sha256(str(project.resolve()).encode()).hexdigest()[:8]
     return state_root() / f"{project.name}-{project_key}" / f"parse-{key_hash(key)}"
 
@@ -534,21 +539,22 @@ def _kept(
     A parse goes to ``parse_dir`` when given; else to the caller's ``state_dir`` when there is one (every
     file dbt writes goes where the caller said); else to the shared folder of :func:`dbt_parse_dir`,
     where the next process finds it warm."""
-    key = key_hash(parse_key(project, _dbt_version(), engine_kind(engine_of(url)).dbt_adapter, vars))
-    kept = _KEPT.get(key)
+    key = _parse_key(project, url, vars)
+    name = key_hash(key)
+    kept = _KEPT.get(name)
     files = scan_project(project, kept.files if kept is not None else None)
     if files.reads_connection:
         return None
     shared = parse_dir is not None or state_dir is None  # a folder of the parse's own, not the run's
     folder = parse_dir or state_dir or dbt_parse_dir(project, url, vars)
     if kept is None or kept.files != files or kept.environment != files.environment():
-        kept = _parse(project, url, vars, files, folder, shared)
+        kept = _parse(project, url, vars, key, files, folder, shared)
         if kept is None:
             return None
-        _KEPT[key] = kept
+        _KEPT[name] = kept
         while len(_KEPT) > MAX_KEPT:
             _KEPT.popitem(last=False)
-    _KEPT.move_to_end(key)
+    _KEPT.move_to_end(name)
     if shared:
         with contextlib.suppress(OSError):  # used now: the state folders' pruning keeps the most recently used
             (folder / USED_FILE).touch()
@@ -583,7 +589,13 @@ def prepare_dbt(project: str | Path, database: Database | TargetConfig | URL | s
 
 
 def _parse(
-    project: Path, url: URL, vars: Mapping[str, Any] | None, files: ProjectFiles, state: Path, shared: bool
+    project: Path,
+    url: URL,
+    vars: Mapping[str, Any] | None,
+    key: Mapping[str, Any],
+    files: ProjectFiles,
+    state: Path,
+    shared: bool,
 ) -> _Kept | None:
     """Parse ``project`` with the parse profile into ``state``: the shared parse folder (locked here, keyed),
     or the caller's state folder (its run holds the lock; the parse profile goes beside the run's)."""
@@ -595,7 +607,6 @@ def _parse(
             _private_dir(state_root())
             _private_dir(state)
             stack.enter_context(FileLock(state / ".lock"))
-            key = parse_key(project, _dbt_version(), engine_kind(engine_of(url)).dbt_adapter, vars)
             (state / KEY_FILE).write_text(json.dumps(key, indent=1, default=str))
             (state / USED_FILE).touch()
         stack.enter_context(_environ({PASSWORD_ENV: ""}))  # no password reaches a kept parse
