@@ -23,6 +23,7 @@ mean that very database. Errors are one line on stderr and exit status 2 (bad in
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -208,6 +209,17 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The ``datakits`` command; its exit status."""
+    try:
+        status = _main(argv)
+        sys.stdout.flush()  # a reader that left (`datakits validate ... | head`) shows here, not at exit
+        return status
+    except BrokenPipeError:  # the reader left: say nothing more (Python's advice for SIGPIPE)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # as a shell reports a command ended by SIGPIPE
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     restore = interrupt_on_sigterm()  # SIGTERM (timeout, docker stop) cleans up as Ctrl-C does

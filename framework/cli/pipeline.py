@@ -122,4 +122,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"pipeline {spec.name} done in {time.perf_counter() - started:.2f}s (batch {batch_id})")
         if args.keep and config.disposable:
             print(keep_note(config, warehouse))
+            if staged is not None:  # the generated (or staged) source is kept too: say where
+                print(keep_note(config, staged).replace("kept:", "kept source:", 1))
     return 0

@@ -225,7 +225,8 @@ def _named(kind: str, name: str | None) -> str:
 
 def _wanted_foreign_keys(table: Table, dialect: Dialect) -> dict[tuple[str, ...], tuple[str | None, str]]:
     want: dict[tuple[str, ...], tuple[str | None, str]] = {}
-    for fk in table.foreign_key_constraints:
+    # a set: by its columns, so "tested by dbt" lines and drift come in the same order every run
+    for fk in sorted(table.foreign_key_constraints, key=lambda fk: [c.name for c in fk.columns]):
         if _creates_on(fk, dialect):
             refs = [e.column for e in fk.elements]
             want[tuple(c.name for c in fk.columns)] = (

@@ -67,7 +67,8 @@ class DbtStep(StepResult):
         parts = []
         for kind, statuses in sorted(self.counts.items()):
             detail = ", ".join(f"{count} {status}" for status, count in sorted(statuses.items()))
-            parts.append(f"{sum(statuses.values())} {kind}s ({detail})")
+            plural = kind[:-1] + "ies" if kind.endswith("y") else kind + "s"  # saved_query: saved_queries
+            parts.append(f"{sum(statuses.values())} {plural} ({detail})")
         return "; ".join(parts) or "nothing selected"
 
 

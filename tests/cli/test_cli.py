@@ -242,3 +242,15 @@ def test_a_url_without_a_database_is_a_server_as_in_the_plugin() -> None:
     assert "/dk_" in out.stdout and "15 created" in out.stdout and "no drift" in out.stdout  # disposable, not postgres
     line = one_line_error(datakits("validate", "pagila_bronze", "--target", server))
     assert "names a server, not a database" in line and "a URL without a database is a server" in line
+
+
+def test_a_reader_that_leaves_early_gets_no_traceback() -> None:
+    """`datakits targets | head -1`: the pipe closes before the command writes; it ends quietly."""
+    with subprocess.Popen(
+        [sys.executable, "-m", "framework.cli", "targets"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as child:
+        assert child.stdout is not None and child.stderr is not None
+        child.stdout.close()  # the reader is gone before the first line is written
+        stderr = child.stderr.read()
+        assert child.wait(timeout=120) == 141, stderr
+    assert stderr == ""

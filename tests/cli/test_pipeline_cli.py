@@ -71,3 +71,26 @@ def test_bad_input_is_one_line_and_exit_2(args: list[str], expected: str, tmp_pa
     assert "Traceback" not in done.stderr and SECRET not in done.stdout + done.stderr
     errors = [line for line in done.stderr.splitlines() if line.startswith("datakits: ")]
     assert len(errors) == 1 and expected in errors[0], done.stderr
+
+
+def test_keep_prints_every_kept_database() -> None:
+    """`--keep` with a generated source keeps the source database too, and says where both are."""
+    import sqlalchemy as sa
+
+    done = pipeline("--source", "generate:0.02", "--target", "postgres_local", "--keep")
+    assert done.returncode == 0, done.stderr
+    kept = [
+        line.split(": ", 1)[1].split(" (password hidden)")[0]
+        for line in done.stdout.splitlines()
+        if line.startswith(("kept:", "kept source:"))
+    ]
+    assert len(kept) == 2, done.stdout
+    server = sa.create_engine("postgresql+psycopg2://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as conn:
+            for url in kept:
+                name = sa.make_url(url).database
+                assert conn.scalar(sa.text("SELECT count(*) FROM pg_database WHERE datname = :n"), {"n": name}) == 1
+                conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    finally:
+        server.dispose()

@@ -109,3 +109,19 @@ def test_validate_reports_an_extra_table_in_the_default_schema(
     out = capsys.readouterr().out
     assert "  - stray: table is not in the datakit" in out
     assert "  - album: table is not in the datakit" in out and "label" in out
+
+
+def test_tested_foreign_keys_come_in_the_same_order_every_run() -> None:
+    """A table's foreign keys are a set: "tested by dbt" lines follow their columns, not the set's order."""
+    from sqlalchemy import Column, ForeignKey, Integer, MetaData, Table
+    from sqlalchemy.dialects import postgresql
+
+    from framework.kits.validate import tested_by_dbt, tested_foreign_keys
+
+    meta = MetaData()
+    for name in ("a", "b", "c", "d"):
+        Table(name, meta, Column("id", Integer, primary_key=True))
+    columns = [Column(f"{name}_id", Integer, ForeignKey(f"{name}.id")) for name in ("d", "b", "c", "a")]
+    fact = tested_by_dbt(Table("fact", meta, Column("id", Integer, primary_key=True), *columns))
+    lines = tested_foreign_keys(fact, postgresql.dialect())
+    assert [line.split("(")[1].split(")")[0] for line in lines] == ["a_id", "b_id", "c_id", "d_id"]

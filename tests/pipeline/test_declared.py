@@ -182,3 +182,10 @@ def test_pipelines_lists_what_is_declared(project: Path) -> None:
     assert "shop\n  source   " in done.stdout and "pagila\n" in done.stdout
     assert f"declared {project / 'pyproject.toml'} [tool.datakits.pipelines.shop]" in done.stdout
     assert "declared entry point datakits.pipelines:pagila" in done.stdout
+
+
+def test_a_dbt_steps_kinds_are_counted_in_plain_english() -> None:
+    from framework.pipeline.results import DbtStep
+
+    step = DbtStep(1.0, "gold", "gold", {"saved_query": {"success": 3}, "model": {"success": 2}})
+    assert step.describe() == "2 models (2 success); 3 saved_queries (3 success)"

@@ -41,3 +41,27 @@ def test_the_readme_plugin_example_runs_as_shown(run, pytester: pytest.Pytester)
         "--datakit", "pagila_bronze", "--datakit-target", "sqlite_memory", "--datakit-target", "postgres_local"
     )
     result.assert_outcomes(passed=2)
+
+
+def test_the_getting_started_fixture_overrides_run_as_shown(run, pytester: pytest.Pytester) -> None:
+    """Every conftest snippet of the page (the overrides, the session seed) together, under the page's config."""
+    import re
+
+    page = (ROOT / "docs" / "getting-started.md").read_text()
+    snippets = [b for b in re.findall(r"```python\n(.*?)```", page, re.S) if "@pytest.fixture" in b]
+    assert len(snippets) >= 3, "the page's fixture examples moved: update this test"
+    pytester.makeconftest("\n\n".join(snippets))
+    pytester.makepyfile(
+        test_seeded="""
+        from sqlalchemy import text
+
+
+        def test_the_session_seed_is_there(seeded, datakit_session, datakit_factories):
+            name = datakit_session.execute(text("SELECT name FROM language WHERE language_id = 99")).scalar()
+            assert name.strip() == "Klingon"  # a char(20)
+        """
+    )
+    result = run(
+        "--datakit", "pagila_source", "--datakit-target", "sqlite_memory", "--datakit-target", "postgres_local"
+    )
+    result.assert_outcomes(passed=2)
