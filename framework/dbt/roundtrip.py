@@ -156,7 +156,7 @@ class YamlFile:
         if len(starts) != len(keys) or starts != sorted(starts):
             return
         for i, key in enumerate(keys):
-            first, last = starts[i], starts[i + 1] if i + 1 < len(keys) else end
+            first, last = starts[i], starts[i + 1] if i + 1 < len(keys) else _trimmed(lines, starts[i], end)
             if not start <= first < last <= end:
                 return
             child = node[key]
@@ -224,7 +224,7 @@ class YamlFile:
                 continue
             inner = self._value(key, value, span, lines) if span is not None else None
             out += inner if inner is not None else self._emit_key(node, key, column)
-        return out
+        return out + _tail(lines, self._children.get(id(node), []), end)
 
     def _value(self, key: Any, value: Any, span: _Span, lines: list[str]) -> list[str] | None:
         """A changed value under ``key`` whose own parts may keep their text: a block mapping or sequence
@@ -278,7 +278,7 @@ class YamlFile:
                         out += inner
                         continue
             out += self._emit_item(node, i, dash_column)
-        return out
+        return out + _tail(lines, every, end)
 
     def _emit_key(self, parent: Any, key: Any, column: int) -> list[str]:
         from ruamel.yaml.comments import CommentedMap
@@ -288,7 +288,7 @@ class YamlFile:
         comment = getattr(parent, "ca", None)
         if comment is not None and key in comment.items:
             alone.ca.items[key] = comment.items[key]
-        return _shifted(self._dump(alone), column)
+        return _shifted(_untailed(self._dump(alone)), column)
 
     def _emit_item(self, parent: Any, index: int, column: int) -> list[str]:
         from ruamel.yaml.comments import CommentedSeq
@@ -297,13 +297,38 @@ class YamlFile:
         comment = getattr(parent, "ca", None)
         if comment is not None and index in comment.items:
             alone.ca.items[0] = comment.items[index]
-        return _shifted(self._dump(alone), column)
+        return _shifted(_untailed(self._dump(alone)), column)
 
 
 def _lines(text: str) -> list[str]:
     """The lines of a text as YAML counts them (``\\n`` ends a line), without their ends."""
     lines = text.split("\n")
     return lines[:-1] if lines and lines[-1] == "" else lines
+
+
+def _blank_or_comment(line: str) -> bool:
+    return not line.strip() or line.lstrip().startswith("#")
+
+
+def _trimmed(lines: list[str], first: int, end: int) -> int:
+    """The end of a block's last part: blank and comment lines after it are the block's tail, which
+    stays where it is when the part changes (a blank line before the next top key, say)."""
+    while end - 1 > first and _blank_or_comment(lines[end - 1]):
+        end -= 1
+    return end
+
+
+def _tail(lines: list[str], parts: list[_Span], end: int) -> list[str]:
+    last = max((s.end for s in parts), default=end)
+    return [line + "\n" for line in lines[last:end]] if last <= end else []
+
+
+def _untailed(text: str) -> str:
+    """ruamel's dump without the blank and comment lines at its end (the tail is kept from the original)."""
+    lines = text.splitlines(keepends=True)
+    while len(lines) > 1 and _blank_or_comment(lines[-1]):
+        lines.pop()
+    return "".join(lines)
 
 
 def _is_block(node: Any) -> bool:

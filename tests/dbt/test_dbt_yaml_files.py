@@ -7,12 +7,10 @@ The project is a small one written here (no database: these commands only read a
 
 from __future__ import annotations
 
-import os
 import resource
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
