@@ -1,23 +1,29 @@
 """``datakits dbt``: dbt YAML generated from datakits, and dbt builds on any PostgreSQL target.
 
-    datakits dbt sources DATAKIT [--project PATH | --output FILE] [--check]
+    datakits dbt sources DATAKIT [--derive-bronze] [--source-name NAME] [--project PATH | --output FILE] [--check]
     datakits dbt contracts DATAKIT --project PATH [--check]
     datakits dbt build --project PATH --target T [--select ...] [--vars JSON] [--keep]
 
 ``sources`` prints the datakit's dbt sources (or writes them into the project: a source the
-project already describes is edited in its own file, the rest go to ``models/_<datakit>__sources.yml``;
-or FILE); ``contracts`` sets the models' contracts from a layer's datakit, in the project's own
-properties files where a model is described, in ``_<folder>__models.yml`` where it is not
-(``framework.dbt.generate``). With ``--check`` neither writes: exit 1 and a unified diff of each
-file whose meaning differs from the datakit (comments, quoting and the kit path's spelling aside).
-``build`` prints a line per node as it finishes (stderr) and a summary table (stdout). Errors (a
-missing project, a broken model, a failing test, a target that is not PostgreSQL)
-are one line on stderr and exit status 2.
+project already describes is edited in its own file, the rest go to ``models/_<datakit>__sources.yml``
+or the file already generated from the datakit; or FILE). With ``--derive-bronze`` (or a DATAKIT
+``X_bronze`` that is no datakit while ``X_source`` is) they are the sources of the bronze datakit
+derived from the source datakit, as a pipeline without ``bronze`` and ``datakits init`` derive it;
+``--source-name`` names the dbt source (default: the datakit's name). ``contracts`` sets the
+models' contracts from a layer's datakit, in the project's own properties files where a model is
+described, in ``_<folder>__models.yml`` where it is not (``framework.dbt.generate``). With
+``--check`` neither writes: exit 1 and a unified diff of each file whose meaning differs from the
+datakit (comments, quoting and the kit path's spelling aside). ``build`` prints a line per node as
+it finishes (stderr) and a summary table (stdout). Errors (a missing project, a broken model, a
+failing test, a target that is not PostgreSQL, ``--vars`` that is not a JSON object) are one line on
+stderr and exit status 2, as is a file that cannot be read or written (nothing is written then:
+``framework.dbt.writing``).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import tempfile
@@ -35,7 +41,8 @@ from ..dbt.generate import (
 )
 from ..dbt.runner import DbtNode, DbtResult, failure_message, postgres_targets, project_dir, run_dbt
 from ..engines import engine_kind
-from ..errors import DatakitError, DbtError
+from ..errors import DatakitError, DatakitNotFound, DbtError
+from ..kits.bronze import add_derive_flag, derive_bronze, kit_short_name
 from ..kits.discovery import Datakit, load_datakit
 from ..targets.named import TargetConfig
 from ..targets.resolve import keep_note, open_target
@@ -47,6 +54,8 @@ def add_arguments(parser: argparse.ArgumentParser, add_target_flags: Callable[[a
     sub = parser.add_subparsers(dest="dbt_command", required=True)
     sources = sub.add_parser("sources", help="Write (or check) the dbt sources of a datakit")
     sources.add_argument("datakit", help="Datakit path, installed name or module")
+    add_derive_flag(sources)
+    sources.add_argument("--source-name", metavar="NAME", help="The dbt source's name (default: the datakit's)")
     where = sources.add_mutually_exclusive_group()
     where.add_argument("--project", help="dbt project: write models/_<datakit>__sources.yml there")
     where.add_argument("--output", help="Write to this file (default: print)")
@@ -72,16 +81,46 @@ def run(args: argparse.Namespace, target: Callable[[argparse.Namespace], TargetC
     return _build(args, target(args))
 
 
+def _bronze(source: Datakit) -> Datakit:
+    """The bronze datakit derived from ``source``, named as ``datakits init`` names it (``shop_bronze``)."""
+    return dataclasses.replace(derive_bronze(source), name=f"{kit_short_name(source)}_bronze")
+
+
+def sources_kit(name: str, derive: bool = False) -> Datakit:
+    """The datakit whose sources are written: ``name``; with ``derive``, or when ``name`` is an ``X_bronze``
+    that is no datakit while ``X_source`` is, the bronze datakit derived from the source datakit."""
+    if derive:
+        return _bronze(load_datakit(name))
+    try:
+        return load_datakit(name)
+    except DatakitNotFound:
+        stripped = name.rstrip("/\\")
+        if not stripped.endswith("_bronze"):
+            raise
+        try:
+            source = load_datakit(stripped.removesuffix("bronze") + "source")
+        except DatakitNotFound:
+            source_name = stripped.removesuffix("bronze") + "source"
+            raise DatakitNotFound(
+                f"{name}: no such datakit, nor a source datakit {source_name} to derive it from"
+            ) from None
+    return _bronze(source)
+
+
 def _sources(args: argparse.Namespace) -> int:
-    kit = load_datakit(args.datakit)
+    kit = sources_kit(args.datakit, args.derive_bronze)
+    name = args.source_name
+    if name is not None and not name.strip():
+        raise DatakitError("--source-name is empty; give the dbt source's name")
     if not args.project and not args.output:
         if args.check:
             raise DatakitError("--check needs --project or --output: the file to compare")
-        sys.stdout.write(sources_yaml(kit))
+        sys.stdout.write(sources_yaml(kit, name=name))
         return 0
-    changes = source_changes(kit, project=args.project, output=args.output)
+    changes = source_changes(kit, project=args.project, output=args.output, name=name)
     where = args.project or args.output
-    return _apply(kit, changes, args.check, "sources", f"datakits dbt sources {kit.name} ...", where)
+    flags = (" --derive-bronze" if args.derive_bronze else "") + (f" --source-name {name}" if name else "")
+    return _apply(kit, changes, args.check, "sources", f"datakits dbt sources {args.datakit}{flags} ...", where)
 
 
 def _contracts(args: argparse.Namespace) -> int:
@@ -156,6 +195,9 @@ def _build(args: argparse.Namespace, config: TargetConfig) -> int:
         variables = json.loads(args.vars) if args.vars else None
     except json.JSONDecodeError as exc:
         raise DatakitError(f"--vars is not JSON: {exc}") from None
+    if variables is not None and not isinstance(variables, dict):
+        kind = type(variables).__name__
+        raise DatakitError(f'--vars must be a JSON object of dbt variables (\'{{"key": "value"}}\'), not a {kind}')
     with open_target(config, keep=args.keep) as database, tempfile.TemporaryDirectory(prefix="datakits-dbt-") as tmp:
         where = f"{config.name} ({database.safe_url})" if config.disposable else database.safe_url
         print(f"dbt {args.dbt_args} {project} on {where}", file=sys.stderr)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import difflib
 import inspect
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +33,19 @@ from sqlalchemy.dialects import postgresql
 
 from ..errors import DbtError
 from ..kits.discovery import Datakit
-from .merge import YamlFile, described, inert, is_generated, merge_model, merge_source, same_meaning
+from .merge import (
+    YamlFile,
+    described,
+    inert,
+    is_generated,
+    merge_model,
+    merge_source,
+    model_paths,
+    same_meaning,
+    yaml_files,
+)
 from .runner import project_dir
+from .writing import Spelling, read_text, write_files
 
 GENERATED = "# generated from the datakit {kit} by `datakits dbt {command}`: edit the datakit, not this file\n"
 _DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call,unused-ignore]
@@ -90,9 +101,9 @@ def _dump(data: dict[str, Any], header: str) -> str:
 # --- sources --------------------------------------------------------------------------------------
 
 
-def source_name(kit: Datakit, schema: str | None) -> str:
-    """A datakit's dbt source name: the datakit's name, with the schema when it has several."""
-    base = kit_label(kit)
+def source_name(kit: Datakit, schema: str | None, name: str | None = None) -> str:
+    """A datakit's dbt source name: ``name`` or the datakit's name, with the schema when it has several."""
+    base = name or kit_label(kit)
     return base if len(kit.schemas) == 1 else f"{base}_{schema or 'default'}"
 
 
@@ -100,7 +111,7 @@ def source_name(kit: Datakit, schema: str | None) -> str:
 DEFAULT_SCHEMA = "public"
 
 
-def sources_data(kit: Datakit) -> list[dict[str, Any]]:
+def sources_data(kit: Datakit, name: str | None = None) -> list[dict[str, Any]]:
     """dbt's ``sources:`` entries for a datakit: one source per schema, every table and column typed."""
     module_doc = inspect.getdoc(kit.modules[0]) if kit.modules else None
     sources = []
@@ -118,7 +129,7 @@ def sources_data(kit: Datakit) -> list[dict[str, Any]]:
             tables.append({**_with_description({"name": inert(str(table.name))}, _doc(cls)), "columns": columns})
         # no schema key would make dbt read the source's name as its schema
         source: dict[str, Any] = {
-            "name": inert(source_name(kit, schema)),
+            "name": inert(source_name(kit, schema, name)),
             "schema": inert(str(schema or DEFAULT_SCHEMA)),
         }
         _with_description(source, module_doc.split("\n\n")[0].replace("\n", " ") if module_doc else None)
@@ -126,9 +137,9 @@ def sources_data(kit: Datakit) -> list[dict[str, Any]]:
     return sources
 
 
-def sources_yaml(kit: Datakit, sources: list[dict[str, Any]] | None = None) -> str:
-    """The generated sources file of a datakit (or of some of its sources), whole."""
-    data = sources_data(kit) if sources is None else sources
+def sources_yaml(kit: Datakit, sources: list[dict[str, Any]] | None = None, name: str | None = None) -> str:
+    """The generated sources file of a datakit (or of some of its sources), whole; ``name``: the source's."""
+    data = sources_data(kit, name) if sources is None else sources
     return _dump({"version": 2, "sources": data}, GENERATED.format(kit=kit_label(kit), command="sources"))
 
 
@@ -178,9 +189,12 @@ def model_properties(kit: Datakit, table: Table) -> dict[str, Any]:
 
 
 def model_files(project: Path) -> dict[str, Path]:
-    """Every model's SQL file in a dbt project, by model name."""
-    models = project_dir(project) / "models"
-    return {path.stem: path for path in sorted(models.rglob("*.sql"))}
+    """Every model's SQL file in a dbt project (its ``model-paths``), by model name."""
+    found: dict[str, Path] = {}
+    for models in model_paths(project_dir(project)):
+        for path in sorted(models.rglob("*.sql")) if models.is_dir() else []:
+            found.setdefault(path.stem, path)
+    return found
 
 
 def contracts_path(folder: Path) -> Path:
@@ -197,6 +211,7 @@ class FileChange:
     path: Path
     current: str | None
     new: str | None
+    spelling: Spelling = field(default_factory=Spelling)  # the file's BOM and line endings, kept
 
     @property
     def changed(self) -> bool:
@@ -213,28 +228,45 @@ class FileChange:
         )
         return "".join(lines)
 
-    def apply(self) -> None:
-        if self.new is None:
-            self.path.unlink(missing_ok=True)
-        else:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.path.write_text(self.new, encoding="utf-8")
+    def data(self) -> bytes | None:
+        """The new file's bytes, spelled as the file was (None: no file)."""
+        return None if self.new is None else self.spelling.encode(self.new)
 
 
-def _read(path: Path) -> str | None:
-    return path.read_text(encoding="utf-8") if path.exists() else None
+def _read(path: Path) -> tuple[str | None, Spelling]:
+    if not path.exists() and not path.is_symlink():
+        return None, Spelling()
+    return read_text(path)
+
+
+def _change(path: Path, new: str | None) -> FileChange:
+    current, spelling = _read(path)
+    return FileChange(path, current, new, spelling)
+
+
+def _entries(found: YamlFile, key: str) -> Any:
+    """The list under ``key`` of a file to add entries to (made when missing); one line when it is not one."""
+    from ruamel.yaml.comments import CommentedMap
+
+    if not isinstance(found.data, CommentedMap):
+        raise DbtError(f"{found.path} is not a dbt properties file (no mapping at its top); give another file")
+    if found.data.get(key) is None:
+        found.data[key] = []
+    if not isinstance(found.data[key], list):
+        raise DbtError(f"{found.path}: {key}: is not a list; fix it, then run the command again")
+    return found.own(found.data, key)
 
 
 def _generated_by(path: Path, kit: Datakit, command: str) -> bool:
     """A file this command generated from this datakit (another datakit's stays)."""
     if not is_generated(path, command):
         return False
-    first = (_read(path) or "").split("\n", 1)[0]
+    first = (_read(path)[0] or "").split("\n", 1)[0]
     return first.startswith(GENERATED.format(kit=kit_label(kit), command=command).split(" by ")[0] + " by")
 
 
 def _edited(files: dict[Path, YamlFile]) -> list[FileChange]:
-    return [FileChange(path, f.original, f.text()) for path, f in sorted(files.items())]
+    return [FileChange(path, f.original, f.text(), f.spelling) for path, f in sorted(files.items())]
 
 
 def contract_changes(kit: Datakit, project: str | Path) -> list[FileChange]:
@@ -244,7 +276,8 @@ def contract_changes(kit: Datakit, project: str | Path) -> list[FileChange]:
     missing = [t.name for t in kit.tables if t.name not in files]
     if missing:
         raise DbtError(
-            f"datakit {kit.name!r}: no model for table(s) {', '.join(missing)} in {project / 'models'}; "
+            f"datakit {kit.name!r}: no model for table(s) {', '.join(missing)} in "
+            f"{', '.join(str(p) for p in model_paths(project))}; "
             f"write models/<folder>/{missing[0]}.sql"
         )
     own = described(project, "models")
@@ -254,7 +287,7 @@ def contract_changes(kit: Datakit, project: str | Path) -> list[FileChange]:
         properties = model_properties(kit, table)
         if table.name in own:
             found, entry = own[table.name]
-            merge_model(entry, properties)
+            merge_model(entry, properties, found)
             edited[found.path] = found
         else:
             generated.setdefault(contracts_path(files[table.name].parent), []).append(properties)
@@ -263,56 +296,58 @@ def contract_changes(kit: Datakit, project: str | Path) -> list[FileChange]:
     for path, models in sorted(generated.items()):
         if path.exists() and not is_generated(path):  # a file of the user's own under the generated name
             found = edited.get(path) or YamlFile.load(path)
-            if found.data.get("models") is None:
-                found.data["models"] = []
-            found.data["models"].extend(models)
+            _entries(found, "models").extend(models)
             edited[path] = found
         else:
-            changes.append(FileChange(path, _read(path), _dump({"version": 2, "models": models}, header)))
+            changes.append(_change(path, _dump({"version": 2, "models": models}, header)))
     for folder in sorted({files[t.name].parent for t in kit.tables}):
         path = contracts_path(folder)
         if path not in generated and _generated_by(path, kit, "contracts"):
-            changes.append(FileChange(path, _read(path), None))  # every model there is described elsewhere now
+            changes.append(_change(path, None))  # every model there is described elsewhere now
     return sorted([*changes, *_edited(edited)], key=lambda c: c.path)
 
 
 def sources_path(kit: Datakit, project: str | Path) -> Path:
-    return project_dir(project) / "models" / f"_{kit_label(kit)}__sources.yml"
+    """The generated sources file of ``kit``: the one already generated from it anywhere in the project
+    (``datakits init`` writes ``models/sources.yml``), else ``<model path>/_<datakit>__sources.yml``."""
+    folder = project_dir(project)
+    for path in yaml_files(folder):
+        if _generated_by(path, kit, "sources"):
+            return path
+    return model_paths(folder)[0] / f"_{kit_label(kit)}__sources.yml"
 
 
 def source_changes(
-    kit: Datakit, project: str | Path | None = None, output: str | Path | None = None
+    kit: Datakit, project: str | Path | None = None, output: str | Path | None = None, name: str | None = None
 ) -> list[FileChange]:
     """The files of a datakit's sources: the project's own entries edited, the rest in the generated file
-    (``models/_<datakit>__sources.yml`` of ``project``, or ``output``)."""
+    (``models/_<datakit>__sources.yml`` of ``project``, or ``output``); ``name``: the dbt source's name."""
     if project is None and output is None:
         raise DbtError("the sources' file needs a project or an output file")
     path = sources_path(kit, project) if project is not None else Path(str(output))
     own = described(project_dir(project), "sources") if project is not None else {}
-    if path.exists() and not is_generated(path) and project is None:
+    if (path.exists() or path.is_symlink()) and not is_generated(path) and project is None:
         loaded = YamlFile.load(path)  # FILE is the user's own: its sources are edited in place
-        entries = (loaded.data.get("sources") if hasattr(loaded.data, "get") else None) or []
+        entries = _entries(loaded, "sources")
         own = {e["name"]: (loaded, e) for e in entries if hasattr(e, "get") and isinstance(e.get("name"), str)}
     edited: dict[Path, YamlFile] = {}
     rest = []
-    for source in sources_data(kit):
+    for source in sources_data(kit, name):
         if source["name"] in own:
             found, entry = own[source["name"]]
-            merge_source(entry, source)
+            merge_source(entry, source, found)
             edited[found.path] = found
         else:
             rest.append(source)
     changes = []
     if rest and path.exists() and not is_generated(path):
         found = edited.get(path) or YamlFile.load(path)
-        if found.data.get("sources") is None:
-            found.data["sources"] = []
-        found.data["sources"].extend(rest)
+        _entries(found, "sources").extend(rest)
         edited[path] = found
     elif rest:
-        changes.append(FileChange(path, _read(path), sources_yaml(kit, rest)))
+        changes.append(_change(path, sources_yaml(kit, rest)))
     elif _generated_by(path, kit, "sources"):
-        changes.append(FileChange(path, _read(path), None))
+        changes.append(_change(path, None))
     return sorted([*changes, *_edited(edited)], key=lambda c: c.path)
 
 
@@ -332,13 +367,11 @@ def drift_of(kit: Datakit, changes: list[FileChange]) -> list[ContractDrift]:
 
 
 def write_changes(changes: list[FileChange]) -> list[Path]:
-    """Write the files whose meaning changes; return them (spelling alone rewrites nothing)."""
-    written = []
-    for change in changes:
-        if change.changed:
-            change.apply()
-            written.append(change.path)
-    return written
+    """Write the files whose meaning changes, each whole or none of them (``writing.write_files``); return
+    them (spelling alone rewrites nothing)."""
+    changed = [change for change in changes if change.changed]
+    write_files([(change.path, change.data()) for change in changed])
+    return [change.path for change in changed]
 
 
 def check_contracts(kit: Datakit, project: str | Path) -> list[ContractDrift]:
