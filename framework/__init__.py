@@ -14,6 +14,11 @@ contracts)::
     engines/    one package per engine (its facts, server, writer), the generic bases below them
     stack/      the compose stack
     errors, progress, results, signals    the ground floor
+
+A kit author needs nothing below this module either: what a datakit's ``models.py`` writes (the column
+mixins, ``TIMESTAMPTZ``, ``TemporalMixin``, ``tested_by_dbt`` and its ``FOREIGN_KEYS``/``TESTED`` words)
+is exported here with the rest (docs/datakits.md, "What a kit imports"). The wings' module paths are
+not promised: a moved module's old path is kept working with a DeprecationWarning (``moved.py``).
 """
 
 from .airflow.dagtest import AirflowHome, DagRunResult
@@ -52,10 +57,11 @@ from .errors import (
 )
 from .kits.bronze import BronzeDatakit, derive_bronze
 from .kits.deploy import CleanupResult, DeployResult, cleanup_deployment, deploy_data_objects
+from .kits.mixins import TIMESTAMPTZ, BronzeLineageMixin, ReferenceMixin, TransactionalMixin
 from .kits.discovery import Datakit, discover_datakit_modules, discover_sqlmodel_classes, load_datakit
 from .kits.discovery import import_root as import_root
 from .kits.temporal import TemporalMixin, history_of, history_table, temporal_exclude, track_history
-from .kits.validate import Drift, ValidationResult, tested_by_dbt, validate_deployment
+from .kits.validate import FOREIGN_KEYS, TESTED, Drift, ValidationResult, tested_by_dbt, validate_deployment
 from .kits.workspace import ISOLATIONS as ISOLATIONS
 from .kits.workspace import Prepare as Prepare
 from .kits.workspace import ProvisionedTarget, TestDatabase, Workspace
@@ -106,6 +112,12 @@ from .targets.sharing import RunGuest, RunHost, ServerSource
 from .targets.sharing import sweep_workdirs as sweep_workdirs
 
 __all__ = [
+    "FOREIGN_KEYS",
+    "TESTED",
+    "TIMESTAMPTZ",
+    "BronzeLineageMixin",
+    "ReferenceMixin",
+    "TransactionalMixin",
     "AirflowHome",
     "AuthenticationFailed",
     "BronzeDatakit",
