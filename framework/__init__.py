@@ -57,9 +57,9 @@ from .errors import (
 )
 from .kits.bronze import BronzeDatakit, derive_bronze
 from .kits.deploy import CleanupResult, DeployResult, cleanup_deployment, deploy_data_objects
-from .kits.mixins import TIMESTAMPTZ, BronzeLineageMixin, ReferenceMixin, TransactionalMixin
 from .kits.discovery import Datakit, discover_datakit_modules, discover_sqlmodel_classes, load_datakit
 from .kits.discovery import import_root as import_root
+from .kits.mixins import TIMESTAMPTZ, BronzeLineageMixin, ReferenceMixin, TransactionalMixin
 from .kits.temporal import TemporalMixin, history_of, history_table, temporal_exclude, track_history
 from .kits.validate import FOREIGN_KEYS, TESTED, Drift, ValidationResult, tested_by_dbt, validate_deployment
 from .kits.workspace import ISOLATIONS as ISOLATIONS
@@ -69,6 +69,7 @@ from .kits.workspace import TemplateReuse as TemplateReuse
 from .kits.workspace import template_notes as template_notes
 from .loading.files import stage_folder
 from .loading.loader import BulkDataLoader, LoadResult, load_datakit_tables
+from .moved import install as _install_moved_paths
 from .pipeline.declared import declared_pipelines
 from .pipeline.flow import create_engine_for_target, validate_pipeline_flow
 from .pipeline.steps import (
@@ -115,12 +116,10 @@ __all__ = [
     "FOREIGN_KEYS",
     "TESTED",
     "TIMESTAMPTZ",
-    "BronzeLineageMixin",
-    "ReferenceMixin",
-    "TransactionalMixin",
     "AirflowHome",
     "AuthenticationFailed",
     "BronzeDatakit",
+    "BronzeLineageMixin",
     "BulkDataLoader",
     "CleanupResult",
     "DagRunFailed",
@@ -146,6 +145,7 @@ __all__ = [
     "PipelineSummary",
     "ProvisionedTarget",
     "ProvisionerUnavailable",
+    "ReferenceMixin",
     "Run",
     "RunGuest",
     "RunHost",
@@ -157,6 +157,7 @@ __all__ = [
     "TargetUnreachable",
     "TemporalMixin",
     "TestDatabase",
+    "TransactionalMixin",
     "UnknownTarget",
     "ValidateStep",
     "ValidationResult",
@@ -206,3 +207,5 @@ __all__ = [
     "validate_pipeline_flow",
     "validate_warehouse",
 ]
+
+_install_moved_paths()  # 0.1's module paths (framework.mixins ...) keep importing, with a DeprecationWarning
