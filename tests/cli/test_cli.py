@@ -242,3 +242,15 @@ def test_a_url_without_a_database_is_a_server_as_in_the_plugin() -> None:
     assert "/dk_" in out.stdout and "15 created" in out.stdout and "no drift" in out.stdout  # disposable, not postgres
     line = one_line_error(datakits("validate", "pagila_bronze", "--target", server))
     assert "names a server, not a database" in line and "a URL without a database is a server" in line
+
+
+def test_version_is_the_installed_distributions() -> None:
+    """``datakits --version`` reads the package metadata: pyproject.toml is the one place it is written."""
+    import tomllib
+    from importlib.metadata import version
+
+    out = datakits("--version")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == f"datakits {version('pytest-datakits')}"
+    declared = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())["project"]
+    assert version("pytest-datakits") == declared["version"], "reinstall: the installed metadata is stale"
