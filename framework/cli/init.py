@@ -23,13 +23,15 @@ takes away what this command wrote.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import re
-import shutil
 from pathlib import Path
 
+from sqlalchemy.exc import ArgumentError
+
 from ..dbt.generate import source_name, sources_yaml, write_contracts
-from ..engines.urls import safe_url
+from ..engines.urls import safe_text, safe_url, to_url
 from ..errors import DatakitError
 from ..kits.bronze import BronzeDatakit, derive_bronze
 from ..kits.discovery import Datakit, load_datakit
@@ -55,21 +57,65 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.set_defaults(handler=run)
 
 
+#: the longest pipeline name: bronze's schema ``br__NAME__public`` must fit PostgreSQL's 63 bytes
+MAX_NAME = 40
+
+
 def _name(path: Path, given: str | None) -> str:
     name = given or re.sub(r"\W+", "_", path.name.lower()).strip("_")
     if not re.fullmatch(r"[a-z][a-z0-9_]*", name or ""):
-        raise DatakitError(f"{name!r} is not a usable name (lower case letters, digits, _): give --name")
+        raise DatakitError(f"{name[:60]!r} is not a usable name (lower case letters, digits, _): give --name")
+    if len(name) > MAX_NAME:
+        raise DatakitError(f"the name {name[:20]}... has {len(name)} characters: give a --name of {MAX_NAME} at most")
     return name
 
 
-def _write(root: Path, name: str, flavour: Flavour) -> list[Path]:
-    written = []
+def _check_folder(root: Path) -> None:
+    """A folder init may write into: new, or empty; never below a file."""
+    if root.exists() and (not root.is_dir() or any(root.iterdir())):
+        raise DatakitError(f"{root} exists and is not empty; give a new folder (nothing was written)")
+    for parent in root.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise DatakitError(f"{parent} is a file, so {root} cannot be made; give a folder (nothing was written)")
+            break
+
+
+def _check_source(url: str) -> None:
+    try:
+        to_url(url)
+    except (ArgumentError, ValueError):
+        raise DatakitError(
+            f"--from {safe_text(url)!r} is not a database URL (e.g. postgresql://user@host/db)"
+        ) from None
+
+
+class _Written(list[Path]):
+    """The files init wrote, in order: a failure takes away these (and the folders they made), nothing else."""
+
+    def undo(self, root: Path, root_existed: bool) -> None:
+        folders: set[Path] = set()
+        for path in self:
+            path.unlink(missing_ok=True)
+            folders.update(p for p in path.parents if p.is_relative_to(root) and p != root)
+        for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
+            with contextlib.suppress(OSError):  # not empty: something of someone else's is in it
+                folder.rmdir()
+        if not root_existed:
+            with contextlib.suppress(OSError):
+                root.rmdir()
+
+
+def _put(written: _Written, path: Path, text: str) -> None:
+    """Write one file of the project, noted first so that a failure half-way takes it away too."""
+    written.append(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def _write(written: _Written, root: Path, name: str, flavour: Flavour) -> None:
     for relative, template in flavour.templates().items():
-        target = root / fill(relative, name, flavour)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(fill(template, name, flavour), encoding="utf-8")
-        written.append(target)
-    return written
+        _put(written, root / fill(relative, name, flavour), fill(template, name, flavour))
 
 
 def _bronze(root: Path, name: str) -> tuple[Datakit, BronzeDatakit]:
@@ -77,28 +123,27 @@ def _bronze(root: Path, name: str) -> tuple[Datakit, BronzeDatakit]:
     return source, dataclasses.replace(derive_bronze(source), name=f"{name}_bronze")
 
 
-def _generated(root: Path, name: str, bronze: BronzeDatakit, layer: str) -> list[Path]:
+def _generated(written: _Written, root: Path, name: str, bronze: BronzeDatakit, layer: str) -> None:
     """The dbt YAML made from the kits: the bronze datakit's sources, the layer's contracts."""
-    sources = root / "warehouse" / "models" / "sources.yml"
-    sources.write_text(sources_yaml(bronze), encoding="utf-8")
+    _put(written, root / "warehouse" / "models" / "sources.yml", sources_yaml(bronze))
     kit = load_datakit(root / "kits" / f"{name}_{layer}")  # named as the README's command names it, from root:
     kit = dataclasses.replace(kit, name=f"kits/{name}_{layer}")  # the generated header then matches a --check
-    return [sources, *write_contracts(kit, root / "warehouse")]
+    written += write_contracts(kit, root / "warehouse")
 
 
-def _example(root: Path, name: str) -> list[Path]:
-    written = _write(root, name, EXAMPLE)
+def _example(written: _Written, root: Path, name: str) -> None:
+    _write(written, root, name, EXAMPLE)
     _, bronze = _bronze(root, name)
-    return written + _generated(root, name, bronze, EXAMPLE.layer)
+    _generated(written, root, name, bronze, EXAMPLE.layer)
 
 
-def _from_database(root: Path, name: str, url: str) -> list[Path]:
+def _from_database(written: _Written, root: Path, name: str, url: str) -> None:
     """The source kit reflected from ``url``; staging kit, models and factories made from its tables."""
+    written += [root / "kits" / f"{name}_source" / f for f in ("__init__.py", "models.py")]  # what reflect writes
     reflected_kit = reflect_datakit(url, root / "kits" / f"{name}_source")
     source, bronze = _bronze(root, name)
     flavour = reflected(safe_url(url), *model_test_table(source))
-    written = [root / "kits" / f"{name}_source" / f for f in ("__init__.py", "models.py")]
-    written += _write(root, name, flavour)
+    _write(written, root, name, flavour)
     made = {
         root / "kits" / f"{name}_source" / "factories.py": factories_source(
             source, f"{name}_source.models", f"factory_boy factories of {name}_source, made from its column types."
@@ -118,30 +163,38 @@ def _from_database(root: Path, name: str, url: str) -> list[Path]:
             table, bronze_source
         )
     for path, text in made.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        _put(written, path, text)
     skipped = [f"{table} ({why})" for table, why in sorted(reflected_kit.skipped.items())]
     if skipped:
         print(f"left out of the source kit: {', '.join(skipped)}")
-    return written + list(made) + _generated(root, name, bronze, flavour.layer)
+    _generated(written, root, name, bronze, flavour.layer)
 
 
 def init_project(path: str | Path, name: str | None = None, source_url: str | None = None) -> list[Path]:
-    """Write the project into ``path`` (the example shop, or reflected from ``source_url``); the files written."""
+    """Write the project into ``path`` (the example shop, or reflected from ``source_url``); the files written.
+
+    A failure on the way takes away the files this call wrote and the folders it made for them, and
+    nothing else: a file someone else put into the folder meanwhile stays (issue 26).
+    """
     root = Path(path).resolve()
-    if root.exists() and (not root.is_dir() or any(root.iterdir())):
-        raise DatakitError(f"{root} exists and is not empty; give a new folder (nothing was written)")
+    _check_folder(root)
     project = _name(root, name)
+    if source_url is not None:
+        _check_source(source_url)
     existed = root.exists()
+    written = _Written()
     try:
-        return _from_database(root, project, source_url) if source_url else _example(root, project)
-    except BaseException:
-        if existed:  # empty before: leave it empty
-            for child in root.iterdir():
-                shutil.rmtree(child) if child.is_dir() else child.unlink()
+        if source_url:
+            _from_database(written, root, project, source_url)
         else:
-            shutil.rmtree(root, ignore_errors=True)
+            _example(written, root, project)
+    except OSError as exc:  # a folder that cannot be written, a full disk: one line, not a traceback
+        written.undo(root, existed)
+        raise DatakitError(f"cannot write {exc.filename or root}: {exc.strerror or exc} (nothing was kept)") from None
+    except BaseException:
+        written.undo(root, existed)
         raise
+    return list(dict.fromkeys(written))
 
 
 def run(args: argparse.Namespace) -> int:

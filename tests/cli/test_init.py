@@ -198,3 +198,60 @@ def test_bad_from_is_one_line_and_writes_nothing(tmp_path: Path, url: str, says:
     assert len(done.stderr.strip().splitlines()) == 1 and says in done.stderr, done.stderr
     assert "secret" not in done.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["shop", "--name", "a" * 300], "has 300 characters: give a --name of 40 at most"),
+        (["mine.txt/shop"], "mine.txt is a file, so"),
+        (["shop", "--from", "not a url"], "--from 'not a url' is not a database URL"),
+    ],
+    ids=["name-of-300", "below-a-file", "from-not-a-url"],
+)
+def test_bad_init_input_is_one_line_and_writes_nothing(tmp_path: Path, args: list[str], says: str) -> None:
+    (tmp_path / "mine.txt").write_text("keep me")
+    done = datakits("init", *args, cwd=tmp_path)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and says in done.stderr, done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.txt"]
+
+
+def test_a_failed_init_takes_away_only_what_it_wrote(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 26 item 8: a file the user writes into the folder while ``init --from`` connects survives its failure."""
+    from framework.cli import init
+
+    admin = make_engine(sa.make_url(SERVER).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        admin.connect().close()
+    except OperationalError as exc:
+        admin.dispose()
+        pytest.skip(f"no PostgreSQL at {admin.url.render_as_string()}: {exc.orig}")
+    name = f"dkt_init_fail_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    url = sa.make_url(SERVER).set(database=name)
+    engine = make_engine(url)
+    project = tmp_path / "shop"
+    real = init.reflect_datakit
+
+    def user_writes_meanwhile(*args: object, **kwargs: object) -> object:
+        (project / "kits").mkdir(parents=True)
+        (project / "kits" / "notes.md").write_text("mine")  # the user, while init is connected
+        (project / "todo.txt").write_text("mine too")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(init, "reflect_datakit", user_writes_meanwhile)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE log (line text)")  # no primary key: reflect refuses, init fails
+        with pytest.raises(init.DatakitError, match="no table with a primary key"):
+            init.init_project(project, source_url=url.render_as_string(hide_password=False))
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.dispose()
+    assert sorted(str(p.relative_to(project)) for p in project.rglob("*")) == ["kits", "kits/notes.md", "todo.txt"]
