@@ -1,6 +1,7 @@
 """``datakits init PATH``: a new platform project that passes its own tests with nothing edited.
 
     datakits init PATH [--name NAME] [--from URL]
+    datakits init --update [PATH]
 
 Without ``--from``: a source datakit (a small shop: customers and orders) with factories, landing files
 that fit it (``data/*.csv``), a contract datakit of the marts dbt builds, a dbt project whose sources (of
@@ -15,9 +16,13 @@ one model per source table (the latest version of each key in bronze), whose con
 (``kits/NAME_staging``) is the source's tables in schema ``staging``, columns and keys only. Then
 ``datakits pipeline NAME --source URL --target postgres_embedded`` runs from that same database.
 
-The templates are :mod:`framework.cli.scaffold` and :mod:`framework.cli.scaffold_from`. A folder that
-exists and is not empty is refused, so nothing of the user's is overwritten; a failure on the way
-takes away what this command wrote.
+The files that are the same for every source are a template folder, ``templates/project`` (real files,
+rendered by copier: :mod:`framework.cli.template`); what depends on the tables (the reflected kit, the
+staging kit and models, the factories, the dbt sources and contracts) is made from the kits after it
+(:mod:`framework.cli.render`, :mod:`framework.dbt.generate`). The project becomes a git repository with
+one commit, so that ``datakits init --update`` can later merge a newer template into it (copier's
+three-way update: the user's edits stay). A folder that exists and is not empty is refused, so nothing
+of the user's is overwritten; a failure on the way takes away what this command wrote and nothing else.
 """
 
 from __future__ import annotations
@@ -31,14 +36,16 @@ from pathlib import Path
 from sqlalchemy.exc import ArgumentError
 
 from ..dbt.generate import source_name, sources_yaml, write_contracts
-from ..engines.urls import safe_text, safe_url, to_url
+from ..engines.urls import engine_of, safe_text, safe_url, to_url
 from ..errors import DatakitError
 from ..kits.bronze import BronzeDatakit, derive_bronze
 from ..kits.discovery import Datakit, load_datakit
 from ..kits.reflect import reflect_datakit
 from .render import contract_kit_source, factories_source, model_test_table, staging_model_sql
-from .scaffold import EXAMPLE, Flavour, fill
-from .scaffold_from import reflected
+from .template import ANSWERS, BUNDLE, git_commit_all, render, update
+
+#: the layer dbt builds in a project reflected from a database
+LAYER = "staging"
 
 __all__ = ["init_project", "register"]
 
@@ -46,13 +53,20 @@ __all__ = ["init_project", "register"]
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``init`` to the ``datakits`` subcommands."""
     parser = sub.add_parser("init", help="Write a new platform project: kits, dbt, pipeline, DAG, tests")
-    parser.add_argument("path", help="The new project's folder (it must not exist, or be empty)")
+    parser.add_argument(
+        "path", nargs="?", help="The new project's folder (it must not exist, or be empty); with --update: the project"
+    )
     parser.add_argument("--name", help="The pipeline's name (default: the folder's name)")
     parser.add_argument(
         "--from",
         dest="source_url",
         metavar="URL",
         help="Reflect the source datakit from this database (a URL with the database) instead of the example shop",
+    )
+    parser.add_argument(
+        "--update",
+        action="store_true",
+        help="Bring the project (default: this folder) to this version's template, keeping your edits (commit first)",
     )
     parser.set_defaults(handler=run)
 
@@ -113,9 +127,10 @@ def _put(written: _Written, path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def _write(written: _Written, root: Path, name: str, flavour: Flavour) -> None:
-    for relative, template in flavour.templates().items():
-        _put(written, root / fill(relative, name, flavour), fill(template, name, flavour))
+def _render(written: _Written, root: Path, answers: dict[str, str]) -> None:
+    """The template's files (templates/project, by copier), their answers in .copier-answers.yml."""
+    written += [root / BUNDLE, root / ANSWERS]  # noted first: a failure in copier takes them away too
+    written += render(root, answers)
 
 
 def _bronze(root: Path, name: str) -> tuple[Datakit, BronzeDatakit]:
@@ -132,9 +147,14 @@ def _generated(written: _Written, root: Path, name: str, bronze: BronzeDatakit, 
 
 
 def _example(written: _Written, root: Path, name: str) -> None:
-    _write(written, root, name, EXAMPLE)
+    _render(written, root, {"name": name, "flavour": "example", "layer": "marts", "source": "data"})
     _, bronze = _bronze(root, name)
-    _generated(written, root, name, bronze, EXAMPLE.layer)
+    _generated(written, root, name, bronze, "marts")
+
+
+def _driver(url: str) -> str:
+    """The install extra of the source's driver, for the project's dependencies (SQLite needs none)."""
+    return {"postgresql": "postgres", "mysql": "mysql"}.get(engine_of(url), "")
 
 
 def _from_database(written: _Written, root: Path, name: str, url: str) -> None:
@@ -142,15 +162,16 @@ def _from_database(written: _Written, root: Path, name: str, url: str) -> None:
     written += [root / "kits" / f"{name}_source" / f for f in ("__init__.py", "models.py")]  # what reflect writes
     reflected_kit = reflect_datakit(url, root / "kits" / f"{name}_source")
     source, bronze = _bronze(root, name)
-    flavour = reflected(safe_url(url), *model_test_table(source))
-    _write(written, root, name, flavour)
+    tested, class_name = model_test_table(source)  # the table the dbt model test rebuilds, and its class
+    answers = {"name": name, "flavour": "from", "layer": LAYER, "source": safe_url(url), "driver": _driver(url)}
+    _render(written, root, {**answers, "table": str(tested), "class_name": str(class_name)})
     made = {
         root / "kits" / f"{name}_source" / "factories.py": factories_source(
             source, f"{name}_source.models", f"factory_boy factories of {name}_source, made from its column types."
         ),
         root / "kits" / f"{name}_staging" / "models.py": contract_kit_source(
             source,
-            flavour.layer,
+            LAYER,
             f"The staging tables dbt builds (warehouse/models/staging): each table of {name}_source, its columns "
             "and key.\n\nWritten by `datakits init --from` from the reflected tables; no foreign keys, uniques or "
             "indexes: dbt rebuilds\nthe tables, so those are tests. Regenerate the contracts after an edit:\n"
@@ -159,15 +180,13 @@ def _from_database(written: _Written, root: Path, name: str, url: str) -> None:
     }
     bronze_source = source_name(bronze, None)
     for table in source.tables:
-        made[root / "warehouse" / "models" / flavour.layer / f"{table.name}.sql"] = staging_model_sql(
-            table, bronze_source
-        )
+        made[root / "warehouse" / "models" / LAYER / f"{table.name}.sql"] = staging_model_sql(table, bronze_source)
     for path, text in made.items():
         _put(written, path, text)
     skipped = [f"{table} ({why})" for table, why in sorted(reflected_kit.skipped.items())]
     if skipped:
         print(f"left out of the source kit: {', '.join(skipped)}")
-    _generated(written, root, name, bronze, flavour.layer)
+    _generated(written, root, name, bronze, LAYER)
 
 
 def init_project(path: str | Path, name: str | None = None, source_url: str | None = None) -> list[Path]:
@@ -197,9 +216,32 @@ def init_project(path: str | Path, name: str | None = None, source_url: str | No
     return list(dict.fromkeys(written))
 
 
+def update_project(path: str | Path = ".") -> None:
+    """``datakits init --update``: the project at ``path`` brought to the installed toolkit's template."""
+    root = Path(path).resolve()
+    old, new = update(root)
+    if old == new:
+        print(f"{root} is on the template of {new} already: nothing to update")
+        return
+    conflicts = [p for p in root.rglob("*.rej") if ".git" not in p.parts]
+    print(f"updated {root} from the template of {old} to {new}: review it with `git diff`, then commit")
+    print("    where the template and your edits changed the same lines, git diff shows <<<<<<< markers")
+    if conflicts:
+        print(f"    rejected changes: {', '.join(str(p.relative_to(root)) for p in conflicts)}")
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.update:
+        if args.name or args.source_url:
+            raise DatakitError("--update takes no --name or --from: it keeps the project's own answers")
+        update_project(args.path or ".")
+        return 0
+    if not args.path:
+        raise DatakitError("give the new project's folder: datakits init PATH")
     written = init_project(args.path, args.name, args.source_url)
     root = Path(args.path).resolve()
+    if not git_commit_all(root, f"datakits init {' '.join(['--from URL'] if args.source_url else [])}".strip()):
+        print("git is not installed: the project is not a git repository, so datakits init --update cannot merge")
     name = _name(root, args.name)
     source = safe_url(args.source_url) if args.source_url else "data"
     print(f"wrote {len(written)} files into {root}; then, there:")
