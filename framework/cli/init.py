@@ -42,7 +42,7 @@ from ..kits.bronze import BronzeDatakit, derive_bronze
 from ..kits.discovery import Datakit, load_datakit
 from ..kits.reflect import reflect_datakit
 from .render import contract_kit_source, factories_source, model_test_table, staging_model_sql
-from .template import ANSWERS, BUNDLE, git_commit_all, render, update
+from .template import git_commit_all, render, update
 
 #: the layer dbt builds in a project reflected from a database
 LAYER = "staging"
@@ -129,8 +129,7 @@ def _put(written: _Written, path: Path, text: str) -> None:
 
 def _render(written: _Written, root: Path, answers: dict[str, str]) -> None:
     """The template's files (templates/project, by copier), their answers in .copier-answers.yml."""
-    written += [root / BUNDLE, root / ANSWERS]  # noted first: a failure in copier takes them away too
-    written += render(root, answers)
+    render(root, answers, written=written)  # each file noted before it is written
 
 
 def _bronze(root: Path, name: str) -> tuple[Datakit, BronzeDatakit]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import subprocess
+import tempfile
 import warnings
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -76,27 +77,42 @@ def _quiet_copier() -> Any:
         yield copier
 
 
-def render(root: Path, answers: dict[str, str], template: Path = TEMPLATE, tag: str | None = None) -> list[Path]:
+def render(
+    root: Path,
+    answers: dict[str, str],
+    template: Path = TEMPLATE,
+    tag: str | None = None,
+    written: list[Path] | None = None,
+) -> list[Path]:
     """Render ``template`` into ``root`` (new or empty) with ``answers``; the files it wrote.
 
     The template goes into a git repository of its own, ``root/.datakits/template`` (git-ignored),
-    tagged ``tag`` (the toolkit's version), copier renders from there, and the repository is kept as
-    ``root/.datakits/template.bundle`` (one file, committed with the project).
+    tagged ``tag`` (the toolkit's version); copier renders from there into a temporary folder, and each
+    file is then moved into ``root``, noted in ``written`` first (so a failure half-way can take away
+    exactly what was written). The repository is kept as ``root/.datakits/template.bundle`` (one file,
+    committed with the project); ``.copier-answers.yml`` names the repository's path and the tag.
     """
     tag = tag or toolkit_version()
+    written = [] if written is None else written
     repo = root / WORKING
     repo.mkdir(parents=True)
     try:
         _git("init", "-q", cwd=repo)
         _commit_template(repo, template, tag)
-        before = {p for p in root.rglob("*") if p.is_file()}
-        with _quiet_copier() as copier, contextlib.chdir(root):  # the template's path in the answers is relative
-            copier.run_copy(WORKING, ".", data=answers, vcs_ref=tag, defaults=True, quiet=True, overwrite=True)
+        with tempfile.TemporaryDirectory(prefix="datakits-init-") as tmp:
+            out = Path(tmp) / "project"
+            with _quiet_copier() as copier, contextlib.chdir(root):  # the template's path in the answers is relative
+                copier.run_copy(WORKING, str(out), data=answers, vcs_ref=tag, defaults=True, quiet=True)
+            for made in sorted(p for p in out.rglob("*") if p.is_file()):
+                target = root / made.relative_to(out)
+                written.append(target)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(made, target)
+        written.append(root / BUNDLE)
         _git("bundle", "create", "-q", str(root / BUNDLE), "--all", cwd=repo)
     finally:
         shutil.rmtree(repo, ignore_errors=True)
-    made = {p for p in root.rglob("*") if p.is_file() and WORKING not in str(p.relative_to(root))} - before
-    return sorted(made | {root / BUNDLE})
+    return written
 
 
 def git_commit_all(root: Path, message: str) -> bool:
