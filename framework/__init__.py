@@ -14,6 +14,11 @@ contracts)::
     engines/    one package per engine (its facts, server, writer), the generic bases below them
     stack/      the compose stack
     errors, progress, results, signals    the ground floor
+
+A kit author needs nothing below this module either: what a datakit's ``models.py`` writes (the column
+mixins, ``TIMESTAMPTZ``, ``TemporalMixin``, ``tested_by_dbt`` and its ``FOREIGN_KEYS``/``TESTED`` words)
+is exported here with the rest (docs/datakits.md, "What a kit imports"). The wings' module paths are
+not promised: a moved module's old path is kept working with a DeprecationWarning (``moved.py``).
 """
 
 from .airflow.dagtest import AirflowHome, DagRunResult
@@ -54,8 +59,9 @@ from .kits.bronze import BronzeDatakit, derive_bronze
 from .kits.deploy import CleanupResult, DeployResult, cleanup_deployment, deploy_data_objects
 from .kits.discovery import Datakit, discover_datakit_modules, discover_sqlmodel_classes, load_datakit
 from .kits.discovery import import_root as import_root
+from .kits.mixins import TIMESTAMPTZ, BronzeLineageMixin, ReferenceMixin, TransactionalMixin
 from .kits.temporal import TemporalMixin, history_of, history_table, temporal_exclude, track_history
-from .kits.validate import Drift, ValidationResult, tested_by_dbt, validate_deployment
+from .kits.validate import FOREIGN_KEYS, TESTED, Drift, ValidationResult, tested_by_dbt, validate_deployment
 from .kits.workspace import ISOLATIONS as ISOLATIONS
 from .kits.workspace import Prepare as Prepare
 from .kits.workspace import ProvisionedTarget, TestDatabase, Workspace
@@ -63,6 +69,7 @@ from .kits.workspace import TemplateReuse as TemplateReuse
 from .kits.workspace import template_notes as template_notes
 from .loading.files import stage_folder
 from .loading.loader import BulkDataLoader, LoadResult, load_datakit_tables
+from .moved import install as _install_moved_paths
 from .pipeline.declared import declared_pipelines
 from .pipeline.flow import create_engine_for_target, validate_pipeline_flow
 from .pipeline.steps import (
@@ -106,9 +113,13 @@ from .targets.sharing import RunGuest, RunHost, ServerSource
 from .targets.sharing import sweep_workdirs as sweep_workdirs
 
 __all__ = [
+    "FOREIGN_KEYS",
+    "TESTED",
+    "TIMESTAMPTZ",
     "AirflowHome",
     "AuthenticationFailed",
     "BronzeDatakit",
+    "BronzeLineageMixin",
     "BulkDataLoader",
     "CleanupResult",
     "DagRunFailed",
@@ -134,6 +145,7 @@ __all__ = [
     "PipelineSummary",
     "ProvisionedTarget",
     "ProvisionerUnavailable",
+    "ReferenceMixin",
     "Run",
     "RunGuest",
     "RunHost",
@@ -145,6 +157,7 @@ __all__ = [
     "TargetUnreachable",
     "TemporalMixin",
     "TestDatabase",
+    "TransactionalMixin",
     "UnknownTarget",
     "ValidateStep",
     "ValidationResult",
@@ -194,3 +207,5 @@ __all__ = [
     "validate_pipeline_flow",
     "validate_warehouse",
 ]
+
+_install_moved_paths()  # 0.1's module paths (framework.mixins ...) keep importing, with a DeprecationWarning

@@ -3,6 +3,7 @@ summary per target (passed / failed / skipped and seconds; errors once; kept dat
 
 from __future__ import annotations
 
+from importlib.metadata import version
 from typing import Any
 
 import pytest
@@ -15,7 +16,10 @@ from .state import PluginState, TargetStats
 def header(state: PluginState) -> list[str]:
     settings = state.settings
     targets = ", ".join(t.describe() for t in settings.targets)
-    lines = [f"datakit targets (from {settings.targets_from}): {targets}"]
+    lines = [
+        f"pytest-datakits {version('pytest-datakits')}",
+        f"datakit targets (from {settings.targets_from}): {targets}",
+    ]
     if settings.datakits:
         lines.append(f"datakits (from {settings.datakits_from}): {', '.join(k.name for k in settings.datakits)}")
     return lines

@@ -86,6 +86,13 @@ PUBLIC = {
     "deploy_warehouse",
     "get_pipeline",
     "tables_to_load",
+    # issue 28: what a kit author imports, all from here (docs/datakits.md, "What a kit imports")
+    "BronzeLineageMixin",
+    "ReferenceMixin",
+    "TransactionalMixin",
+    "TIMESTAMPTZ",
+    "FOREIGN_KEYS",
+    "TESTED",
     "tested_by_dbt",  # issue 18: foreign keys that dbt tests, declared on a contract datakit
     "load_bronze_table",
     "run_pipeline",

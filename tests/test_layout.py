@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-GROUND = {"__init__.py", "errors.py", "progress.py", "results.py", "signals.py"}
+GROUND = {"__init__.py", "errors.py", "progress.py", "results.py", "signals.py", "moved.py"}
 WINGS = {"cli", "airflow", "stack", "pipeline", "dbt", "loading", "kits", "targets", "engines"}
 
 

@@ -68,3 +68,58 @@ def test_the_wheel_runs_pagila_from_an_empty_folder(tmp_path: Path) -> None:
     code = "from framework.stack.compose import COMPOSE_FILE; print(COMPOSE_FILE)"
     compose = run(python, "-c", code, cwd=empty).stdout.strip()
     assert compose.startswith(str(venv)) and Path(compose).is_file()
+
+
+def test_the_wheel_carries_the_project_template(tmp_path: Path) -> None:
+    """``datakits init`` renders framework/cli/templates/project from the installed package: every file of it
+    (dotfiles and names with copier's [[ ]] and [% %] in them too) is package data in the wheel."""
+    import zipfile
+
+    built = run(
+        sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path / "dist"), str(ROOT), cwd=tmp_path
+    )
+    assert built.returncode == 0, built.stderr[-3000:]
+    [wheel] = (tmp_path / "dist").glob("pytest_datakits-*.whl")
+    template = ROOT / "framework" / "cli" / "templates" / "project"
+    expected = {str(p.relative_to(ROOT)) for p in template.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
+    assert len(expected) > 20
+    in_wheel = {name for name in zipfile.ZipFile(wheel).namelist() if name.startswith("framework/cli/templates/")}
+    assert in_wheel == expected
+
+
+UPDATE_FROM_THE_WHEEL = """
+import shutil, sys
+from pathlib import Path
+from framework.cli.template import TEMPLATE, update
+newer = Path(sys.argv[1])
+shutil.copytree(TEMPLATE, newer)
+(newer / "tests" / "test_added_later.py.jinja").write_text("def test_later() -> None:\\n    pass\\n")
+print(update(Path.cwd(), newer, "99.0.0"))
+"""
+
+
+@pytest.mark.slow
+def test_init_and_update_from_the_wheel_outside_the_repository(tmp_path: Path) -> None:
+    """The template comes from site-packages, its history from the project's bundle: no repository, no network."""
+    built = run(
+        sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path / "dist"), str(ROOT), cwd=tmp_path
+    )
+    assert built.returncode == 0, built.stderr[-3000:]
+    [wheel] = (tmp_path / "dist").glob("pytest_datakits-*.whl")
+    venv = tmp_path / "venv"
+    assert run(sys.executable, "-m", "venv", str(venv), cwd=tmp_path).returncode == 0
+    installed = run(str(venv / "bin" / "pip"), "install", "-q", f"{wheel}[dbt]", cwd=tmp_path)  # init writes dbt YAML
+    assert installed.returncode == 0, installed.stderr[-3000:]
+    made = run(str(venv / "bin" / "datakits"), "init", "shop", cwd=tmp_path)
+    assert made.returncode == 0, made.stdout + made.stderr
+    project = tmp_path / "shop"
+    (project / "tests" / "test_source.py").write_text((project / "tests" / "test_source.py").read_text() + "# mine\n")
+    git = ["git", "-c", "user.name=me", "-c", "user.email=me@example.org"]
+    assert run(*git, "commit", "-qam", "mine", cwd=project).returncode == 0
+    same = run(str(venv / "bin" / "datakits"), "init", "--update", cwd=project)
+    assert same.returncode == 0 and "already" in same.stdout, same.stdout + same.stderr
+    updated = run(str(venv / "bin" / "python"), "-c", UPDATE_FROM_THE_WHEEL, str(tmp_path / "newer"), cwd=project)
+    assert updated.returncode == 0, updated.stderr[-3000:]
+    assert "site-packages" not in (project / ".copier-answers.yml").read_text()
+    assert (project / "tests" / "test_added_later.py").is_file()
+    assert (project / "tests" / "test_source.py").read_text().endswith("# mine\n")

@@ -30,7 +30,7 @@ from datakits.pagila_source.models import (
     StoreBase,
     create_year_domain,
 )
-from framework.kits.mixins import BronzeLineageMixin
+from framework import BronzeLineageMixin
 
 SCHEMA = "br__pagila__public"
 

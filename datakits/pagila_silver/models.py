@@ -18,8 +18,7 @@ from sqlmodel import Field, SQLModel
 
 from datakits.fields import optional_text as _text_or_none
 from datakits.fields import text as _text
-from framework.kits.mixins import TIMESTAMPTZ
-from framework.kits.validate import FOREIGN_KEYS, TESTED
+from framework import FOREIGN_KEYS, TESTED, TIMESTAMPTZ
 
 SCHEMA = "silver"
 

@@ -48,7 +48,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 from sqlmodel import Field, SQLModel
 
-from framework.kits.mixins import TIMESTAMPTZ
+from framework import TIMESTAMPTZ
 
 # --- Types -------------------------------------------------------------------------------------
 

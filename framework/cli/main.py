@@ -28,6 +28,7 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import replace
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from ..engines import ENGINES
@@ -78,8 +79,17 @@ def _target(args: argparse.Namespace) -> TargetConfig:
     return target_config(args.target)
 
 
+def _version() -> str:
+    """The installed distribution's version, from its metadata (pyproject.toml is the one place it is written)."""
+    try:
+        return version("pytest-datakits")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="datakits", description="Deploy and validate datakits on any target")
+    parser.add_argument("--version", action="version", version=f"datakits {_version()}")
     parser.add_argument("--list-targets", action="store_true", help="List the named targets (as 'datakits targets')")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("targets", help="List the named targets")

@@ -162,6 +162,11 @@ def _column_tests(table: Table, column: str) -> list[Any]:
 _PLAIN_NAME = re.compile(r"[a-z_][a-z0-9_$]*")
 
 
+def _column_sql(name: str) -> str:
+    """A column as dbt writes it into a constraint's DDL: quoted unless PostgreSQL would fold it the same."""
+    return name if _PLAIN_NAME.fullmatch(name) else '"' + name.replace('"', '""') + '"'
+
+
 def model_properties(kit: Datakit, table: Table) -> dict[str, Any]:
     """One model's properties: enforced contract, typed columns, constraints and key tests."""
     cls = _class_of(kit, table)
@@ -183,7 +188,7 @@ def model_properties(kit: Datakit, table: Table) -> dict[str, Any]:
     model["config"] = {"contract": {"enforced": True}}
     pk = [c.name for c in table.primary_key.columns]
     if pk:
-        model["constraints"] = [{"type": "primary_key", "columns": [inert(str(c)) for c in pk]}]
+        model["constraints"] = [{"type": "primary_key", "columns": [inert(_column_sql(str(c))) for c in pk]}]
     model["columns"] = columns
     return model
 

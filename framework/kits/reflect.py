@@ -38,7 +38,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ForeignKeyConstraint, MetaData, Table, inspect, text
+from sqlalchemy import (
+    BigInteger,
+    Enum,
+    ForeignKeyConstraint,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    inspect,
+    text,
+)
 from sqlalchemy.dialects.postgresql import DOMAIN
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.exc import SADeprecationWarning
@@ -99,6 +111,14 @@ def _generator_class() -> Any:
                 model.columns.extend(ColumnAttribute(model, column) for column in table.columns)
                 models.append(model)
             self.collect_imports(models)
+            self._portable: dict[Any, Any] = {}
+            if self.bind.dialect.name in ("mysql", "mariadb"):
+                for model in models:
+                    for attribute in model.columns:
+                        generic = portable_type(attribute.column.type)
+                        if generic is not None:
+                            self._portable[attribute.column] = generic
+                            self.add_import(generic)
             names = {name for namespace in self.imports.values() for name in namespace} | _RESERVED
             self._name_enums(names)
             for model in models:
@@ -150,6 +170,19 @@ def _generator_class() -> Any:
         def render_column_type(self, column: Any) -> str:
             if isinstance(column.type, DOMAIN):
                 return self._render_domain(column.type)
+            generic = getattr(self, "_portable", {}).get(column)
+            if generic is not None:  # MySQL's own type on MySQL, a generic one elsewhere (PostgreSQL's tests)
+                mysql_type = self._render_type(column)
+                column.type, original = generic, column.type
+                try:
+                    elsewhere = self._render_type(column)
+                finally:
+                    column.type = original
+                elsewhere += "" if elsewhere.endswith(")") else "()"  # sqlacodegen writes a bare class for no arguments
+                return f"{elsewhere}.with_variant({mysql_type}, 'mysql', 'mariadb')"
+            return self._render_type(column)
+
+        def _render_type(self, column: Any) -> str:
             with warnings.catch_warnings():  # it reads every argument of a type, SQLAlchemy's deprecated ones too
                 warnings.simplefilter("ignore", SADeprecationWarning)
                 rendered = str(super().render_column_type(column))
@@ -182,6 +215,38 @@ def _generator_class() -> Any:
             )
 
     return DatakitGenerator
+
+
+#: MySQL's unsigned integers, widened to the generic type that holds their range
+_UNSIGNED = {"TINYINT": SmallInteger, "SMALLINT": Integer, "MEDIUMINT": Integer, "INTEGER": BigInteger}
+
+
+def portable_type(type_: Any) -> Any | None:
+    """A generic type for a MySQL/MariaDB column type that another engine cannot take as it is, or None.
+
+    A reflected MySQL kit keeps the source's exact type on MySQL and MariaDB (``with_variant``), and
+    deploys elsewhere (the project's tests run on PostgreSQL) as the generic type: no charset or
+    collation (``utf8mb3_general_ci`` is no PostgreSQL collation), an unsigned integer widened to hold
+    its range, ``SET`` as text, ``TINYINT``/``MEDIUMINT``/``YEAR`` as integers.
+    """
+    mysql_own = type(type_).__module__.startswith("sqlalchemy.dialects.mysql")
+    if not mysql_own and not getattr(type_, "collation", None):
+        return None
+    name = type(type_).__name__
+    if getattr(type_, "unsigned", False) and name in _UNSIGNED:
+        return _UNSIGNED[name]()
+    if name in ("SET", "ENUM") and not isinstance(type_, Enum):
+        return Text()
+    if name == "YEAR":
+        return SmallInteger()
+    try:
+        generic = type_.as_generic()
+    except NotImplementedError:
+        return Text() if isinstance(type_, String) else None
+    if getattr(generic, "collation", None):
+        generic = copy.copy(generic)
+        generic.collation = None
+    return generic
 
 
 _NOT_ASCII_WORD = re.compile(r"[^0-9A-Za-z_]+")

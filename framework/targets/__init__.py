@@ -7,3 +7,10 @@ process.py        this process's databases on named targets (the plain API's)
 resolve.py        the one resolver of a target argument; open_target, reap
 sharing.py        one run shared by a pytest-xdist controller and its workers (RunHost, RunGuest)
 """
+
+
+def __getattr__(name: str) -> object:
+    """0.1's ``framework.targets`` module is named.py now: its names still resolve here, with a DeprecationWarning."""
+    from ..moved import moved_name
+
+    return moved_name(__name__, name)

@@ -254,3 +254,15 @@ def test_a_reader_that_leaves_early_gets_no_traceback() -> None:
         stderr = child.stderr.read()
         assert child.wait(timeout=120) == 141, stderr
     assert stderr == ""
+
+
+def test_version_is_the_installed_distributions() -> None:
+    """``datakits --version`` reads the package metadata: pyproject.toml is the one place it is written."""
+    import tomllib
+    from importlib.metadata import version
+
+    out = datakits("--version")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == f"datakits {version('pytest-datakits')}"
+    declared = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())["project"]
+    assert version("pytest-datakits") == declared["version"], "reinstall: the installed metadata is stale"

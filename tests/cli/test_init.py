@@ -198,3 +198,170 @@ def test_bad_from_is_one_line_and_writes_nothing(tmp_path: Path, url: str, says:
     assert len(done.stderr.strip().splitlines()) == 1 and says in done.stderr, done.stderr
     assert "secret" not in done.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["shop", "--name", "a" * 300], "has 300 characters: give a --name of 40 at most"),
+        (["mine.txt/shop"], "mine.txt is a file, so"),
+        (["shop", "--from", "not a url"], "--from 'not a url' is not a database URL"),
+    ],
+    ids=["name-of-300", "below-a-file", "from-not-a-url"],
+)
+def test_bad_init_input_is_one_line_and_writes_nothing(tmp_path: Path, args: list[str], says: str) -> None:
+    (tmp_path / "mine.txt").write_text("keep me")
+    done = datakits("init", *args, cwd=tmp_path)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and says in done.stderr, done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.txt"]
+
+
+def test_a_failed_init_takes_away_only_what_it_wrote(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 26 item 8: a file the user writes into the folder while ``init --from`` connects survives its failure."""
+    from framework.cli import init
+
+    admin = make_engine(sa.make_url(SERVER).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        admin.connect().close()
+    except OperationalError as exc:
+        admin.dispose()
+        pytest.skip(f"no PostgreSQL at {admin.url.render_as_string()}: {exc.orig}")
+    name = f"dkt_init_fail_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    url = sa.make_url(SERVER).set(database=name)
+    engine = make_engine(url)
+    project = tmp_path / "shop"
+    real = init.reflect_datakit
+
+    def user_writes_meanwhile(*args: object, **kwargs: object) -> object:
+        (project / "kits").mkdir(parents=True)
+        (project / "kits" / "notes.md").write_text("mine")  # the user, while init is connected
+        (project / "todo.txt").write_text("mine too")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(init, "reflect_datakit", user_writes_meanwhile)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE log (line text)")  # no primary key: reflect refuses, init fails
+        with pytest.raises(init.DatakitError, match="no table with a primary key"):
+            init.init_project(project, source_url=url.render_as_string(hide_password=False))
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.dispose()
+    assert sorted(str(p.relative_to(project)) for p in project.rglob("*")) == ["kits", "kits/notes.md", "todo.txt"]
+
+
+MYSQL_SERVER = os.environ.get("DATAKITS_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306")
+
+#: Chinook's shape as its MySQL script writes it, and MySQL's own types: mixed-case tables, columns and
+#: keys (one composite), charsets and collations PostgreSQL has not, unsigned integers, ENUM, SET, TINYINT
+CHINOOK = """
+CREATE TABLE `Artist` (
+  `ArtistId` INT UNSIGNED NOT NULL,
+  `Name` VARCHAR(120) CHARACTER SET utf8mb3 COLLATE utf8mb3_general_ci,
+  PRIMARY KEY (`ArtistId`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+CREATE TABLE `Album` (
+  `AlbumId` INT UNSIGNED NOT NULL,
+  `Title` VARCHAR(160) COLLATE utf8mb4_unicode_ci NOT NULL,
+  `ArtistId` INT UNSIGNED NOT NULL,
+  PRIMARY KEY (`AlbumId`),
+  CONSTRAINT `FK_AlbumArtistId` FOREIGN KEY (`ArtistId`) REFERENCES `Artist` (`ArtistId`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci;
+CREATE TABLE `Track` (
+  `TrackId` INT UNSIGNED NOT NULL,
+  `Name` VARCHAR(200) NOT NULL,
+  `AlbumId` INT UNSIGNED,
+  `MediaType` ENUM('MPEG audio file','Protected AAC audio file','AAC audio file') NOT NULL,
+  `Flags` SET('explicit','live','remastered'),
+  `Milliseconds` INT NOT NULL,
+  `Bytes` BIGINT UNSIGNED,
+  `UnitPrice` DECIMAL(10,2) UNSIGNED NOT NULL,
+  `AddedAt` DATETIME NOT NULL,
+  `Notes` TEXT CHARACTER SET latin1 COLLATE latin1_swedish_ci,
+  `Rating` TINYINT UNSIGNED,
+  PRIMARY KEY (`TrackId`),
+  CONSTRAINT `FK_TrackAlbumId` FOREIGN KEY (`AlbumId`) REFERENCES `Album` (`AlbumId`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+CREATE TABLE `Playlist` (
+  `PlaylistId` INT UNSIGNED NOT NULL,
+  `Name` VARCHAR(120) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin,
+  PRIMARY KEY (`PlaylistId`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+CREATE TABLE `PlaylistTrack` (
+  `PlaylistId` INT UNSIGNED NOT NULL,
+  `TrackId` INT UNSIGNED NOT NULL,
+  `Position` SMALLINT UNSIGNED NOT NULL DEFAULT 0,
+  PRIMARY KEY (`PlaylistId`, `TrackId`),
+  CONSTRAINT `FK_PlaylistTrackPlaylistId` FOREIGN KEY (`PlaylistId`) REFERENCES `Playlist` (`PlaylistId`),
+  CONSTRAINT `FK_PlaylistTrackTrackId` FOREIGN KEY (`TrackId`) REFERENCES `Track` (`TrackId`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+INSERT INTO `Artist` VALUES (1, 'AC/DC'), (2, 'Accept'), (3, 'Aerosmith');
+INSERT INTO `Album` VALUES (1, 'For Those About To Rock We Salute You', 1), (2, 'Balls to the Wall', 2),
+  (3, 'Restless and Wild', 2);
+INSERT INTO `Track` VALUES
+  (1, 'For Those About To Rock', 1, 'MPEG audio file', 'live', 343719, 11170334, 0.99, '2009-01-01 00:00:00',
+   'première', 5),
+  (2, 'Balls to the Wall', 2, 'Protected AAC audio file', 'explicit,remastered', 342562, 5510424, 0.99,
+   '2009-01-02 10:00:00', NULL, NULL),
+  (3, 'Fast As a Shark', 3, 'AAC audio file', NULL, 230619, 3990994, 0.99, '2009-01-03 00:00:00', 'ok', 3);
+INSERT INTO `Playlist` VALUES (1, 'Music'), (2, 'Movies');
+INSERT INTO `PlaylistTrack` VALUES (1, 1, 1), (1, 2, 2), (2, 3, 1);
+"""
+CHINOOK_COUNTS = {"Artist": 3, "Album": 3, "Track": 3, "Playlist": 2, "PlaylistTrack": 3}
+
+
+@pytest.fixture
+def chinook_url() -> Iterator[str]:
+    """A MariaDB/MySQL database of this test's own with the Chinook-shaped tables in it; dropped at the end."""
+    admin = make_engine(sa.make_url(MYSQL_SERVER))
+    try:
+        admin.connect().close()
+    except OperationalError as exc:
+        admin.dispose()
+        pytest.skip(f"no MySQL/MariaDB at {admin.url.render_as_string()}: {exc.orig}")
+    name = f"dkt_init_my_{uuid.uuid4().hex[:10]}"
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    url = sa.make_url(MYSQL_SERVER).set(database=name)
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            for statement in CHINOOK.split(";"):
+                if statement.strip():
+                    conn.exec_driver_sql(statement)
+        yield url.render_as_string(hide_password=False)
+    finally:
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
+        admin.dispose()
+
+
+@pytest.mark.slow
+def test_a_project_reflected_from_mariadb_passes_its_own_tests(tmp_path: Path, chinook_url: str) -> None:
+    """Issue 31: collations, charsets, unsigned, ENUM, SET and mixed-case keys, with nothing edited."""
+    started = time.perf_counter()
+    made = datakits("init", "chinook", "--from", chinook_url, cwd=tmp_path)
+    assert made.returncode == 0, made.stdout + made.stderr
+    project = tmp_path / "chinook"
+    assert (
+        "pytest-datakits[embedded,dbt,airflow,factories,pytest,reflect,mysql]"
+        in (project / "pyproject.toml").read_text()
+    )
+    # 1 + 5 deploy, 5 factory, 5 + 1 dbt model, 1 DAG test
+    own_pytest(project, 18, started, "datakits init --from MariaDB")
+
+    ran = datakits("pipeline", "chinook", "--source", chinook_url, "--target", "postgres_embedded", cwd=project)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert summary_rows(ran.stdout) == {"bronze": CHINOOK_COUNTS, "staging": CHINOOK_COUNTS}, ran.stdout
+    assert "validate    10 tables, no drift" in ran.stderr, ran.stderr
+
+    checked = datakits("dags", "check", cwd=project)
+    assert checked.returncode == 0 and "ok " in checked.stdout, checked.stdout + checked.stderr

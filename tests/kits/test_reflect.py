@@ -214,3 +214,54 @@ def test_pagila_as_deployed_elsewhere_round_trips(
     assert deploy_data_objects(load_datakit("pagila_source"), database).success
     out = reflect_and_validate(capsys, url_of(database), tmp_path / f"pagila_on_{target_name}")
     assert "reflected 15 tables" in out
+
+
+MYSQL_FLAVOURED = """
+CREATE TABLE `Artist` (
+  `ArtistId` INT UNSIGNED NOT NULL PRIMARY KEY,
+  `Name` VARCHAR(120) CHARACTER SET utf8mb3 COLLATE utf8mb3_general_ci
+) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+CREATE TABLE `Track` (
+  `TrackId` INT UNSIGNED NOT NULL,
+  `ArtistId` INT UNSIGNED NOT NULL,
+  `MediaType` ENUM('MPEG audio file', 'AAC audio file') NOT NULL,
+  `Flags` SET('explicit', 'live'),
+  `Bytes` BIGINT UNSIGNED,
+  `UnitPrice` DECIMAL(10, 2) UNSIGNED NOT NULL,
+  `Notes` TEXT CHARACTER SET latin1 COLLATE latin1_swedish_ci,
+  `Rating` TINYINT UNSIGNED,
+  `Position` SMALLINT UNSIGNED NOT NULL DEFAULT 0,
+  `Released` YEAR,
+  PRIMARY KEY (`TrackId`, `ArtistId`),
+  CONSTRAINT `FK_TrackArtist` FOREIGN KEY (`ArtistId`) REFERENCES `Artist` (`ArtistId`)
+) DEFAULT CHARSET=utf8mb3 COLLATE=utf8mb3_general_ci
+"""
+
+
+@pytest.mark.parametrize("target_name", ["mysql_local"])
+def test_mysql_types_stay_on_mysql_and_deploy_on_postgresql_and_sqlite(
+    database: Database, servers, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 31: charsets, collations, unsigned, ENUM, SET, TINYINT and YEAR, mixed-case names and a composite
+    key: the kit validates clean against MariaDB and deploys (and validates) on PostgreSQL and SQLite."""
+    engine = database.engine()
+    try:
+        with engine.begin() as conn:
+            for statement in MYSQL_FLAVOURED.split(";"):
+                conn.exec_driver_sql(statement)
+    finally:
+        engine.dispose()
+    reflect_and_validate(capsys, url_of(database), tmp_path / "flavoured")
+    source = (tmp_path / "flavoured" / "models.py").read_text()
+    assert "collation='utf8mb3_general_ci'), 'mysql', 'mariadb')" in source
+    assert "BigInteger().with_variant(INTEGER(10, unsigned=True), 'mysql', 'mariadb')" in source
+    kit = load_datakit(tmp_path / "flavoured")
+    for other in ("postgres_local", "sqlite_file"):
+        _, run = servers.get(other)
+        db = run.create_database(f"flavoured{next(_labels)}")
+        try:
+            assert deploy_data_objects(kit, db).success
+            report = validate_deployment(kit, db)
+            assert report.success, report.summary()
+        finally:
+            run.drop(db)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from importlib.metadata import version
+
 import pytest
 from plugin_helpers import drop_kept, leftovers, run_ids
 
@@ -36,6 +38,7 @@ def test_header_and_summary_per_target(run, pytester: pytest.Pytester) -> None:
     result.assert_outcomes(passed=2, failed=2, skipped=2)
     result.stdout.fnmatch_lines(
         [
+            f"pytest-datakits {version('pytest-datakits')}",  # the installed distribution's, from its metadata
             "datakit targets (from --datakit-target): sqlite_memory (sqlite, memory), "
             "postgresql-127.0.0.1-5432 (postgresql, local postgresql+psycopg2://postgres:***@127.0.0.1:5432/postgres)",
         ]
