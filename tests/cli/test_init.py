@@ -365,3 +365,16 @@ def test_a_project_reflected_from_mariadb_passes_its_own_tests(tmp_path: Path, c
 
     checked = datakits("dags", "check", cwd=project)
     assert checked.returncode == 0 and "ok " in checked.stdout, checked.stdout + checked.stderr
+
+
+@pytest.mark.parametrize(
+    ("folder", "distribution"), [("shop", "shop-platform"), ("chinook_platform", "chinook-platform")]
+)
+def test_the_projects_distribution_is_named_once(tmp_path: Path, folder: str, distribution: str) -> None:
+    """A folder named *platform does not give a *platform-platform distribution."""
+    import tomllib
+
+    from framework.cli import init
+
+    init.init_project(tmp_path / folder)
+    assert tomllib.loads((tmp_path / folder / "pyproject.toml").read_text())["project"]["name"] == distribution
