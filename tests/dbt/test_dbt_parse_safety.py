@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 from sqlalchemy import text
+from vendored import NUMBERS_SQL, NUMBERS_YML, write_dbt_utils
 
 from framework import Database, run_dbt
 from framework.dbt import runner
@@ -143,6 +144,8 @@ PACKAGE = {
     "dbt_packages/helpers/dbt_project.yml": 'name: helpers\nversion: "1.0.0"\nconfig-version: 2\n',
     "dbt_packages/helpers/macros/database_name.sql": MACRO,
 }
+
+
 @pytest.mark.parametrize("form", list(READS))
 def test_a_model_that_reads_the_connection_at_parse_time_builds_what_plain_dbt_builds(
     form: str, tmp_path: Path, databases: list[Database], parses: list[Path], caplog: pytest.LogCaptureFixture
@@ -189,7 +192,12 @@ def _same_size_edit(path: Path, old: str, new: str) -> None:
     assert path.stat().st_size == before.st_size and path.stat().st_mtime_ns == before.st_mtime_ns
 
 
-CHANGES = ["computed env_var name", "edit under models/logs/", "same-size edit, mtime kept", "macro outside the project"]
+CHANGES = [
+    "computed env_var name",
+    "edit under models/logs/",
+    "same-size edit, mtime kept",
+    "macro outside the project",
+]
 
 
 @pytest.mark.parametrize("change", CHANGES)
@@ -216,7 +224,9 @@ def test_a_change_a_kept_parse_used_to_miss_builds_what_plain_dbt_builds(
     elif change == "same-size edit, mtime kept":
         files["models/sales.sql"] = "select 'old' as c\n"
     else:
-        files["dbt_project.yml"] = textwrap.dedent(BASE["dbt_project.yml"]) + 'macro-paths: ["macros", "../shared_macros"]\n'
+        files["dbt_project.yml"] = (
+            textwrap.dedent(BASE["dbt_project.yml"]) + 'macro-paths: ["macros", "../shared_macros"]\n'
+        )
         files["../shared_macros/color.sql"] = "{% macro color() %}'old'{% endmacro %}\n"
         files["models/sales.sql"] = "select {{ color() }} as c\n"
     project = _write(tmp_path / "forms", files)
@@ -239,3 +249,20 @@ def test_a_change_a_kept_parse_used_to_miss_builds_what_plain_dbt_builds(
         assert parses == []  # which variables it reads cannot be known: dbt parses per database
     else:
         assert parses == [project, project]  # the change was seen: parsed again
+
+
+def test_a_project_with_a_vendored_dbt_utils_keeps_one_parse(
+    tmp_path: Path, databases: list[Database], parses: list[Path]
+) -> None:
+    """dbt_utils names target.database (a default argument, a branch a run takes, its README): the parse is
+    kept all the same, since nothing of the connection is in the manifest it leaves (issue 31)."""
+    project = _write(tmp_path / "forms", {**BASE, "models/numbers.sql": NUMBERS_SQL, "models/numbers.yml": NUMBERS_YML})
+    write_dbt_utils(project)
+    first, second, plain = databases
+    for database in (first, second):
+        result = run_dbt(project, database, ("build",))
+        assert result.counts() == {"model": {"success": 2}, "test": {"pass": 1}}
+    assert parses == [project]  # once, for both databases
+    assert str(project) not in runner.PER_DATABASE
+    found = same_as_plain(project, second, plain, tmp_path / "plain")
+    assert found["numbers"] == [(1, 0), (2, 0), (3, 0)]
