@@ -64,13 +64,15 @@ class TemplateReuse:
 
     ``scope`` names whose templates they are (a project's folder): a new kept template replaces
     the older ones of its scope and target. ``fingerprint`` hashes what the workspace cannot see
-    (the dbt projects' files, the fill hook's source). ``create``: build anew (and keep that) even
-    when a kept template matches.
+    (the files dbt reads, the fill hook's modules and the files it reads). ``create``: build anew (and
+    keep that) even when a kept template matches. ``why``: what changed since the last kept template,
+    said when one is built (``models/logs/x.sql changed``).
     """
 
     scope: str
     fingerprint: str
     create: bool = False
+    why: str = ""
 
 
 def _ddl(datakits: Sequence[Datakit], server: Server) -> str:
@@ -255,7 +257,8 @@ class Workspace:
             built = f"built ({self._steps()})"
             if kept is None:
                 return f"{built}; not kept: {why_not}" if why_not else None
-            return f"{built} and kept as {self._keep(slot, server, name, kept)}"
+            rebuilt = f" (rebuilt: {self.reuse.why})" if self.reuse is not None and self.reuse.why else ""
+            return f"{built} and kept as {self._keep(slot, server, name, kept)}{rebuilt}"
 
         note = once_per_run(self.source, label, deploy_template, slot.config.name)
         if note:
