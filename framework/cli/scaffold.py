@@ -37,6 +37,7 @@ addopts = ["-ra"]
 datakit_paths = ["kits/__NAME___source"]
 datakit_targets = ["postgres_embedded"]
 datakit_dbt_projects = ["warehouse"]
+datakit_reuse_inputs = ["data"]         # files the fill hook reads: a change rebuilds the kept template
 """
 
 GITIGNORE = """\
