@@ -56,6 +56,7 @@ PATH_KEYS: dict[str, tuple[str, ...]] = {
 _JINJA = re.compile(rb"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
 _ENV_CALL = re.compile(rb"""\benv_var\s*\(\s*(['"])([^'"]+)\1\s*[,)]""")
 _ENV_WORD = re.compile(rb"\benv_var\b")
+_STRING = re.compile(rb"'[^']*'|\"[^\"]*\"")
 #: the connection read in Jinja: ``target`` but for the names every run shares, the credentials
 _CONNECTION = re.compile(
     rb"\btarget\b(?!\s*\.\s*(?:name|schema|type|threads|target_name|profile_name)\b)"
@@ -193,7 +194,8 @@ def _scan(data: bytes, digest: str) -> _Scan:
         calls = _ENV_CALL.findall(block)
         names.update(name.decode("utf-8", "replace") for _, name in calls)
         computed = computed or len(_ENV_WORD.findall(block)) > len(calls)
-        reads = reads or bool(_CONNECTION.search(block))
+        # a string is not a read: unique_key='target' names a column
+        reads = reads or bool(_CONNECTION.search(_STRING.sub(b"''", block)))
     scan = _Scan(frozenset(names), computed, reads)
     if len(_SCANS) > 50_000:
         _SCANS.clear()
