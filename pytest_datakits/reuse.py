@@ -266,23 +266,32 @@ def _changes(before: dict[str, str], now: dict[str, str]) -> list[str]:
 
 
 def _why(config: pytest.Config, fingerprint: str, found: dict[str, str], unsure: list[str]) -> str:
-    """What changed since the last other fingerprint of this project (recorded in its cache folder), in a few words."""
+    """What changed since the inputs recorded before these (in the project's cache folder), in a few words;
+    nothing where these inputs were recorded by an earlier run (what changed then is the datakits' DDL)."""
     if unsure:
         return f"not reusable: {unsure[0]}"
     record = cache_dir(config) / RECORD
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID") or f"pid {os.getpid()}"  # the workers of one run share it
     try:
         entries = [e for e in json.loads(record.read_text()) if isinstance(e, dict)]
     except (OSError, ValueError, TypeError):
         entries = []
-    others = [e for e in entries if e.get("fingerprint") != fingerprint]
-    with contextlib.suppress(OSError):
-        record.parent.mkdir(parents=True, exist_ok=True)
-        partial = record.with_name(f".{record.name}.{os.getpid()}")
-        partial.write_text(json.dumps([*others[-3:], {"fingerprint": fingerprint, "inputs": found}]))
-        os.replace(partial, record)
-    if not others or not isinstance(others[-1].get("inputs"), dict):
+    known = [number for number, e in enumerate(entries) if e.get("fingerprint") == fingerprint]
+    if known and entries[known[0]].get("run") != run:
         return ""
-    changes = _changes(others[-1]["inputs"], found)
+    if known:
+        previous = entries[known[0] - 1] if known[0] > 0 else None
+    else:
+        previous = entries[-1] if entries else None
+        entries = [*entries[-3:], {"fingerprint": fingerprint, "inputs": found, "run": run}]
+        with contextlib.suppress(OSError):
+            record.parent.mkdir(parents=True, exist_ok=True)
+            partial = record.with_name(f".{record.name}.{os.getpid()}")
+            partial.write_text(json.dumps(entries))
+            os.replace(partial, record)
+    if previous is None or not isinstance(previous.get("inputs"), dict):
+        return ""
+    changes = _changes(previous["inputs"], found)
     more = f" and {len(changes) - 3} more" if len(changes) > 3 else ""
     return ", ".join(changes[:3]) + more
 

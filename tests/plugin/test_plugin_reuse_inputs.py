@@ -227,3 +227,22 @@ def test_a_change_to_any_input_rebuilds_the_kept_template_and_says_why(
 
     again = run(*args, ini=INI, timeout=600)
     assert CLONED.search(again.stdout.str()), again.stdout.str()
+
+
+def test_why_is_said_by_every_worker_of_the_run_that_saw_the_change_and_by_no_later_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from types import SimpleNamespace
+
+    from pytest_datakits.reuse import _why
+
+    config = SimpleNamespace(cache=None, rootpath=tmp_path)
+    before, after = {"data/a.csv": "1", "helpers.py": "1"}, {"data/a.csv": "2", "helpers.py": "1", "data/b.csv": "1"}
+    monkeypatch.setenv("PYTEST_XDIST_TESTRUNUID", "run1")
+    assert _why(config, "A", before, []) == ""  # nothing recorded before: a first build
+    monkeypatch.setenv("PYTEST_XDIST_TESTRUNUID", "run2")
+    assert _why(config, "B", after, []) == "data/a.csv changed, data/b.csv added"
+    assert _why(config, "B", after, []) == "data/a.csv changed, data/b.csv added"  # the run's other worker
+    monkeypatch.setenv("PYTEST_XDIST_TESTRUNUID", "run3")
+    assert _why(config, "B", after, []) == ""  # the same inputs in a later run: not what changed
+    assert _why(config, "C", after, ["x.sql calls env_var with a computed name"]).startswith("not reusable: x.sql")
