@@ -22,8 +22,8 @@ run's i-th target), ``dk_<run>_t<i>_<process>`` (a process's database),
 
 With a :class:`TemplateReuse` (the plugin's ``--datakit-reuse``), the run's template is kept after
 the run under a name that hashes what went into it (``framework.targets.runs.kept_template_name``:
-the datakits' DDL, and the caller's fingerprint of the rest: dbt projects' files, the fill hook's
-source), and a later run whose hash is the same clones that kept template instead of deploying,
+the datakits' DDL, and the caller's fingerprint of the rest: the files dbt reads, the fill hook's
+modules and the files it reads), and a later run whose hash is the same clones that kept template instead of deploying,
 filling and building: nobody ever connects to a kept template, every run copies it. A new one
 replaces the older kept templates of the same scope. Servers that end with the run (a process or
 container target) keep nothing; the embedded server keeps its data folder for it (its
