@@ -23,6 +23,7 @@ not promised: a moved module's old path is kept working with a DeprecationWarnin
 
 from .airflow.dagtest import AirflowHome, DagRunResult
 from .airflow.factory import pipeline_dag
+from .dbt.inputs import project_inputs as project_inputs
 from .dbt.listing import DbtTest as DbtTest
 from .dbt.listing import failing_rows as failing_rows
 from .dbt.listing import list_tests as list_dbt_tests  # noqa: F401 (plumbing for the plugin)

@@ -186,6 +186,7 @@ PLUGIN_INTERNALS = {
     "template_notes",
     "failing_rows",
     "list_dbt_tests",
+    "project_inputs",  # issue 26: what dbt reads for a project, the kept template's key (pytest_datakits.reuse)
     "to_url",
 }
 

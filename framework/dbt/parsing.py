@@ -3,19 +3,28 @@
 dbt writes the profile's database name into every node (and into a model's and a source's
 ``relation_name``), and its partial parsing starts over whenever the profile changes: each new
 warehouse database (every pipeline run, every test's database) cost a cold parse. Here a project is
-parsed with a *parse profile* (:data:`PARSE_URL`): the real adapter, a placeholder database, host
-and user (``dbt parse`` reaches no database). The manifest is kept in the process as parsed; each run
-gets a copy naming its own database (:func:`run_copy`), which the runner hands to
+parsed with a *parse profile* (:data:`PARSE_URL`): the real adapter, and a placeholder database, host,
+port, user and password (``dbt parse`` reaches no database). The manifest is kept in the process as
+parsed; each run gets a copy naming its own database (:func:`run_copy`), which the runner hands to
 ``dbtRunner(manifest=...)``: dbt then does not parse at all. The parse's own state folder
 (``partial_parse.msgpack``) is keyed by what the parse depends on (:func:`parse_key`), never by a
 database, so a new process finds partial parsing warm.
 
-A manifest is only reused while nothing it depends on changed (:class:`ProjectFiles`): the project's
-files (path, size, modification time), the environment variables its files read (``env_var(...)``),
-the ``--vars``, dbt's version and the adapter. A project whose files read the connection at parse
-time (``target.dbname``, ``target.host``, ``target.user``: a custom ``generate_database_name``, a
-config naming the host) would bake the placeholder in: it is parsed per database, as dbt does
-(:attr:`ProjectFiles.reads_connection`), and so is every project when ``DATAKITS_DBT_PARSE=per-database``.
+Safe by construction, not by reading the project's text: after each parse the manifest is searched
+for the parse profile's placeholders (:func:`baked_in`) everywhere but the two fields a run's copy
+renames (a node's ``database`` and ``relation_name``). A project that reads the connection at parse time
+in any form (``target.dbname``, ``target.get('dbname')``, ``target['host']``,
+``adapter.config.credentials.database``, through a macro of its own or of a package) leaves a
+placeholder in a config, an alias, a description, a tag...: it is then parsed per database, as dbt
+does. So is a project whose own files (not its packages) read the connection in their Jinja
+(:attr:`~framework.dbt.inputs.ProjectInputs.reads_connection`: a condition on the database name leaves
+no placeholder behind), one that calls ``env_var`` with a computed name (which variables it reads
+cannot be known), and every project when ``DATAKITS_DBT_PARSE=per-database``.
+
+A manifest is only reused while nothing it depends on changed: every file dbt reads for the project,
+by content (:mod:`framework.dbt.inputs`: configured paths wherever they are, installed packages), the
+values of the environment variables it reads (the ``env_var('NAME')`` calls in its Jinja and those
+dbt recorded while parsing), the ``--vars``, dbt's and the adapter's versions.
 """
 
 from __future__ import annotations
@@ -25,9 +34,7 @@ import dataclasses
 import hashlib
 import json
 import os
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,81 +42,31 @@ from sqlalchemy.engine import URL, make_url
 
 __all__ = [
     "PARSE_URL",
+    "PLACEHOLDER",
     "PLACEHOLDER_DATABASE",
-    "ProjectFiles",
+    "baked_in",
     "parse_key",
     "reuses_parse",
     "run_copy",
-    "scan_project",
     "set_database",
 ]
 
+#: in every value of the parse profile: a manifest that holds it elsewhere than where a run renames it baked one in
+PLACEHOLDER = "datakits_parse_placeholder"
 #: the database name a kept parse holds until a run names its own (no real database has it)
-PLACEHOLDER_DATABASE = "datakits_parse_placeholder"
+PLACEHOLDER_DATABASE = PLACEHOLDER
+#: the parse profile's port: a number no real run uses here, looked for too
+PLACEHOLDER_PORT = 54329
+#: the parse profile's password (``dbt parse`` never connects; a model that reads it is parsed per database)
+PLACEHOLDER_PASSWORD = f"{PLACEHOLDER}_password"
 #: the parse profile's connection: ``dbt parse`` never connects to it
-PARSE_URL: URL = make_url(f"postgresql+psycopg2://datakits@localhost:5432/{PLACEHOLDER_DATABASE}")
+PARSE_URL: URL = make_url(
+    f"postgresql+psycopg2://{PLACEHOLDER}_user@{PLACEHOLDER}_host.invalid:{PLACEHOLDER_PORT}/{PLACEHOLDER_DATABASE}"
+)
 #: ``per-database`` turns the kept parse off: each database gets a parse of its own, as dbt does
 PARSE_ENV = "DATAKITS_DBT_PARSE"
 #: the commands that take a parsed manifest (the others parse nothing or parse for themselves)
 MANIFEST_COMMANDS = frozenset({"build", "run", "test", "seed", "snapshot", "compile", "ls", "list", "show"})
-
-_SKIPPED = {"target", "logs", "dbt_internal_packages", "__pycache__"}
-_TEXT = {".sql", ".yml", ".yaml", ".py", ".csv", ".md", ".jinja", ".j2"}
-_CONNECTION = re.compile(r"target\s*(?:\.\s*|\[\s*['\"])(?:dbname|database|host|port|user|pass|password|role)\b")
-_ENV_VAR = re.compile(r"env_var\s*\(\s*['\"]([^'\"]+)['\"]")
-
-
-@dataclass(frozen=True)
-class ProjectFiles:
-    """What a kept parse of a project depends on in its folder: each file's stamp, the variables it reads."""
-
-    stamp: tuple[tuple[str, int, int], ...]  # (relative path, size, mtime in ns)
-    env_names: frozenset[str]
-    reads_connection: bool  # a file reads target.dbname/host/user/...: parse per database
-
-    def environment(self) -> tuple[tuple[str, str | None], ...]:
-        """The values, now, of the environment variables the project's files read."""
-        return tuple((name, os.environ.get(name)) for name in sorted(self.env_names))
-
-
-def _stamp(project: Path) -> tuple[tuple[str, int, int], ...]:
-    found: list[tuple[str, int, int]] = []
-    folders = [project]
-    while folders:
-        folder = folders.pop()
-        try:
-            entries = list(os.scandir(folder))
-        except OSError:
-            continue
-        for entry in entries:
-            if entry.name.startswith("."):
-                continue
-            if entry.is_dir(follow_symlinks=True):
-                if entry.name not in _SKIPPED:
-                    folders.append(Path(entry.path))
-                continue
-            info = entry.stat()
-            found.append((os.path.relpath(entry.path, project), info.st_size, info.st_mtime_ns))
-    return tuple(sorted(found))
-
-
-def scan_project(project: Path, known: ProjectFiles | None = None) -> ProjectFiles:
-    """The project's :class:`ProjectFiles`; the files are only read again when a stamp changed since ``known``."""
-    stamp = _stamp(project)
-    if known is not None and known.stamp == stamp:
-        return known
-    names: set[str] = set()
-    reads = False
-    for relative, _, _ in stamp:
-        if Path(relative).suffix.lower() not in _TEXT:
-            continue
-        try:
-            text = (project / relative).read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            continue
-        names.update(_ENV_VAR.findall(text))
-        reads = reads or bool(_CONNECTION.search(text))
-    return ProjectFiles(stamp, frozenset(names), reads)
 
 
 def reuses_parse() -> bool:
@@ -117,14 +74,17 @@ def reuses_parse() -> bool:
     return os.environ.get(PARSE_ENV, "").strip().lower() != "per-database"
 
 
-def parse_key(project: Path, dbt_version: str, adapter: str | None, vars: Mapping[str, Any] | None) -> dict[str, Any]:
-    """What a parse with the parse profile depends on beyond the project's files: never a database."""
+def parse_key(
+    project: Path, dbt_version: str, adapter: str | None, vars: Mapping[str, Any] | None, threads: int = 4
+) -> dict[str, Any]:
+    """What a parse with the parse profile depends on beyond the project's inputs (:mod:`.inputs`): never a database."""
     return {
         "project": str(project.resolve()),
         "dbt": dbt_version,
         "adapter": adapter,
         "vars": json.dumps(dict(vars or {}), sort_keys=True, default=str),
         "profile": PARSE_URL.render_as_string(hide_password=True),
+        "threads": threads,
     }
 
 
@@ -184,3 +144,80 @@ def run_copy(manifest: Any, database: str) -> Any:
     copied = type(manifest)(**fields)
     set_database(copied, PLACEHOLDER_DATABASE, database)
     return copied
+
+
+#: what a parse leaves in a manifest that is not rendered for the profile (raw text, checksums), and
+#: what a run's copy renames (a node's ``database``, the database part of its ``relation_name``)
+_RAW = frozenset({"files", "macros", "docs", "env_vars", "flat_graph", "state_check", "metadata"})
+_NODE_COLLECTIONS = ("nodes", "sources", "functions", "semantic_models")
+
+
+def _found(value: Any, path: str, seen: set[int]) -> str | None:
+    """Where under ``value`` a placeholder is (a dotted path), or None."""
+    if isinstance(value, str):
+        return path if PLACEHOLDER in value or str(PLACEHOLDER_PORT) in value else None
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return path if value == PLACEHOLDER_PORT else None
+    if isinstance(value, float | bytes):
+        return None
+    if id(value) in seen:
+        return None
+    seen.add(id(value))
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            where = _found(key, path, seen) or _found(item, f"{path}.{key}", seen)
+            if where:
+                return where
+        return None
+    if isinstance(value, list | tuple | set | frozenset):
+        for number, item in enumerate(value):
+            where = _found(item, f"{path}[{number}]", seen)
+            if where:
+                return where
+        return None
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _found_in_node(value, path, seen, renamed=False)
+    return None
+
+
+def _found_in_node(item: Any, path: str, seen: set[int], renamed: bool = True) -> str | None:
+    """Like :func:`_found`; with ``renamed``, leaving out what :func:`_rename` renames in ``item``."""
+    seen.add(id(item))
+    for f in dataclasses.fields(item):
+        value = getattr(item, f.name, None)
+        if renamed and f.name == "database" and value == PLACEHOLDER_DATABASE:
+            continue  # renamed by each run's copy
+        if renamed and f.name == "relation_name" and isinstance(value, str):
+            value = _renamed(value, PLACEHOLDER_DATABASE, "")
+        if renamed and f.name == "node_relation" and value is not None:
+            where = _found_in_node(value, f"{path}.{f.name}", seen)
+        else:
+            where = _found(value, f"{path}.{f.name}", seen)
+        if where:
+            return where
+    return None
+
+
+def baked_in(manifest: Any) -> str | None:
+    """Where the parse profile's connection (its placeholders) was written into ``manifest`` outside what a
+    run's copy renames: ``model.shop.top.config.alias``; None where nowhere. Such a manifest holds, in a
+    config, name or description, a value of the profile a run's copy cannot change: parse per database."""
+    seen: set[int] = set()
+    for f in dataclasses.fields(manifest):
+        if f.name in _RAW or f.name.startswith("_"):
+            continue
+        collection = getattr(manifest, f.name, None)
+        if f.name in _NODE_COLLECTIONS or f.name == "disabled":
+            items = collection.items() if isinstance(collection, Mapping) else ()
+            for unique_id, node in items:
+                for one in node if isinstance(node, list) else [node]:
+                    where = _found_in_node(one, unique_id, seen) if dataclasses.is_dataclass(one) else None
+                    if where:
+                        return where
+            continue
+        where = _found(collection, f.name, seen)
+        if where:
+            return where
+    return None

@@ -8,7 +8,8 @@ the profile's shape with the database name, which dbt writes into every node). I
 project is not parsed per database: one parse is kept and each run gets a copy naming its own
 database (:mod:`framework.dbt.parsing`; the parse's state folder is keyed without a database). State folders
 are private (0700, files 0600); under the default root (:func:`state_root`) the
-:data:`MAX_STATES` most recently used are kept and older ones removed.
+:data:`MAX_STATES` most recently used of each project are kept and older ones removed (and the folders of
+projects that are gone).
 
 dbt runs in this process through ``dbtRunner``, one invocation at a time (dbt is not thread-safe;
 sequential calls are fine), or with ``subprocess=True`` in a child process, so that several
@@ -24,6 +25,7 @@ import contextlib
 import functools
 import hashlib
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -48,15 +50,16 @@ from ..errors import DbtError
 from ..targets.named import TargetConfig, list_targets
 from ..targets.resolve import resolve_target
 from ..targets.runs import Database
+from .inputs import ProjectInputs, project_inputs
 from .parsing import (
     MANIFEST_COMMANDS,
     PARSE_URL,
-    ProjectFiles,
+    PLACEHOLDER_PASSWORD,
+    baked_in,
     key_hash,
     parse_key,
     reuses_parse,
     run_copy,
-    scan_project,
 )
 
 __all__ = ["DbtError", "DbtNode", "DbtResult", "dbt_parse_dir", "dbt_state_dir", "postgres_targets", "project_dir", "run_dbt"]
@@ -198,7 +201,7 @@ def _profile(url: URL, threads: int) -> dict[str, Any]:
 
 
 STATE_ROOT_ENV = "DATAKITS_DBT_STATE"
-#: state folders kept under the default root; the least recently used beyond this are removed
+#: state folders kept per project under the default root; its least recently used beyond this are removed
 MAX_STATES = 8
 KEY_FILE = "key.json"
 USED_FILE = ".used"
@@ -212,12 +215,16 @@ def state_root() -> Path:
 
 @functools.cache  # asked on every run; the installed dbt does not change under a running process
 def _dbt_version() -> str:
+    """dbt-core's version, and the adapter's (their macros are parsed with the project's)."""
     from importlib.metadata import PackageNotFoundError, version
 
-    try:
-        return version("dbt-core")
-    except PackageNotFoundError:
-        return "none"
+    found = []
+    for name in ("dbt-core", "dbt-adapters", "dbt-postgres"):
+        try:
+            found.append(version(name))
+        except PackageNotFoundError:
+            found.append("none")
+    return found[0] if found[1:] == ["none", "none"] else "/".join(found)
 
 
 def manifest_key(project: Path, url: URL, threads: int = 4) -> dict[str, Any]:
@@ -267,23 +274,38 @@ def make_private(state: Path) -> None:
                 os.chmod(os.path.join(folder, name), 0o600)
 
 
+def _gone(state: Path) -> bool:
+    """Whether the project a state folder was made for is no longer there."""
+    try:
+        project = json.loads((state / KEY_FILE).read_text()).get("project")
+    except (OSError, ValueError, AttributeError):
+        return False
+    return isinstance(project, str) and not (Path(project) / "dbt_project.yml").exists()
+
+
+def _remove_state(state: Path) -> bool:
+    lock = FileLock(state / ".lock")
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        return False  # a dbt of another process runs there now
+    try:
+        shutil.rmtree(state, ignore_errors=True)
+    finally:
+        lock.release()
+    return True
+
+
 def prune_states(root: Path, keep: int = MAX_STATES) -> list[Path]:
-    """Remove the least recently used state folders under ``root`` beyond ``keep`` (never one in use)."""
-    states = [p for p in root.glob("*/*") if p.is_dir() and (p / KEY_FILE).exists()]
-    states.sort(key=lambda p: (p / USED_FILE).stat().st_mtime if (p / USED_FILE).exists() else 0.0, reverse=True)
+    """Remove, for each project under ``root``, its least recently used state folders beyond ``keep``, and the
+    folders of projects that are gone (never one in use): one project's runs never evict another's."""
     removed = []
-    for state in states[keep:]:
-        lock = FileLock(state / ".lock")
-        try:
-            lock.acquire(timeout=0)
-        except Timeout:
-            continue  # a dbt of another process runs there now
-        try:
-            shutil.rmtree(state, ignore_errors=True)
-        finally:
-            lock.release()
-        removed.append(state)
     for folder in root.glob("*"):
+        states = [p for p in folder.glob("*") if p.is_dir() and (p / KEY_FILE).exists()]
+        states.sort(key=lambda p: (p / USED_FILE).stat().st_mtime if (p / USED_FILE).exists() else 0.0, reverse=True)
+        for number, state in enumerate(states):
+            if (number >= keep or _gone(state)) and _remove_state(state):
+                removed.append(state)
         with contextlib.suppress(OSError):
             folder.rmdir()  # a project's folder left empty
     return removed
@@ -503,27 +525,47 @@ def _in_process(
 
 @dataclass(frozen=True)
 class _Kept:
-    """A project's manifest kept in this process as parsed with the parse profile, and what it depends on."""
+    """A project's manifest kept in this process as parsed with the parse profile, and what it depends on;
+    or, with ``manifest`` None, why the project is parsed per database for these inputs."""
 
-    files: ProjectFiles
+    inputs: ProjectInputs
     environment: tuple[tuple[str, str | None], ...]
+    recorded: frozenset[str]  # the variables dbt recorded reading while it parsed
     manifest: Any
+    why: str | None = None
 
 
 _KEPT: OrderedDict[str, _Kept] = OrderedDict()  # by the hash of its parse key, the most recently used last
 #: kept parses in a process (a manifest is a few MB): the least recently used beyond this are dropped
 MAX_KEPT = 8
+#: the projects parsed per database, and why (each said once in the log)
+PER_DATABASE: dict[str, str] = {}
+_log = logging.getLogger("framework.dbt")
 
 
-def _parse_key(project: Path, url: URL, vars: Mapping[str, Any] | None) -> dict[str, Any]:
-    return parse_key(project, _dbt_version(), engine_kind(engine_of(url)).dbt_adapter, vars)
+def _parse_key(project: Path, url: URL, vars: Mapping[str, Any] | None, threads: int = 4) -> dict[str, Any]:
+    return parse_key(project, _dbt_version(), engine_kind(engine_of(url)).dbt_adapter, vars, threads)
 
 
-def dbt_parse_dir(project: Path, url: URL, vars: Mapping[str, Any] | None = None) -> Path:
+def dbt_parse_dir(project: Path, url: URL, vars: Mapping[str, Any] | None = None, threads: int = 4) -> Path:
     """Where a project's kept parse lives: ``<root>/<project>-<hash>/parse-<hash of parse_key>``, for any database."""
-    key = _parse_key(project, url, vars)
+    key = _parse_key(project, url, vars, threads)
     project_key = hashlib.sha256(str(project.resolve()).encode()).hexdigest()[:8]
     return state_root() / f"{project.name}-{project_key}" / f"parse-{key_hash(key)}"
+
+
+def _dbt_names() -> frozenset[str]:
+    """The ``DBT_*`` variables set now: dbt's own flags (and its custom env) shape a parse too."""
+    return frozenset(name for name in os.environ if name.startswith("DBT_"))
+
+
+def _unsure(inputs: ProjectInputs) -> str | None:
+    """Why the project's text alone says to parse per database, or None."""
+    if inputs.computed_env:
+        return f"{inputs.computed_env[0]} calls env_var with a computed name (which variables it reads cannot be known)"
+    if inputs.reads_connection:
+        return f"{inputs.reads_connection[0]} reads the connection (target's database, host, user...) in its Jinja"
+    return None
 
 
 def _kept(
@@ -532,6 +574,7 @@ def _kept(
     vars: Mapping[str, Any] | None,
     state_dir: Path | None = None,
     parse_dir: Path | None = None,
+    threads: int = 4,
 ) -> _Kept | None:
     """The project's kept parse, parsed now where nothing is kept or what it depends on changed; None where
     dbt must parse for each database itself (see :mod:`.parsing`). Called with :data:`_LOCK` held.
@@ -539,22 +582,33 @@ def _kept(
     A parse goes to ``parse_dir`` when given; else to the caller's ``state_dir`` when there is one (every
     file dbt writes goes where the caller said); else to the shared folder of :func:`dbt_parse_dir`,
     where the next process finds it warm."""
-    key = _parse_key(project, url, vars)
+    key = _parse_key(project, url, vars, threads)
     name = key_hash(key)
     kept = _KEPT.get(name)
-    files = scan_project(project, kept.files if kept is not None else None)
-    if files.reads_connection:
-        return None
+    inputs = project_inputs(project)
     shared = parse_dir is not None or state_dir is None  # a folder of the parse's own, not the run's
-    folder = parse_dir or state_dir or dbt_parse_dir(project, url, vars)
-    if kept is None or kept.files != files or kept.environment != files.environment():
-        kept = _parse(project, url, vars, key, files, folder, shared)
-        if kept is None:
-            return None
+    folder = parse_dir or state_dir or dbt_parse_dir(project, url, vars, threads)
+    if (
+        kept is None
+        or kept.inputs != inputs
+        or kept.environment != inputs.environment(kept.recorded | _dbt_names())
+    ):
+        why = _unsure(inputs)
+        if why is not None:
+            kept = _Kept(inputs, inputs.environment(_dbt_names()), frozenset(), None, why)
+        else:
+            kept = _parse(project, url, vars, key, inputs, folder, shared, threads)
+            if kept is None:
+                return None
         _KEPT[name] = kept
         while len(_KEPT) > MAX_KEPT:
             _KEPT.popitem(last=False)
     _KEPT.move_to_end(name)
+    if kept.why is not None:
+        if PER_DATABASE.get(str(project)) != kept.why:
+            PER_DATABASE[str(project)] = kept.why
+            _log.info("dbt project %s is parsed per database: %s", project, kept.why)
+        return None
     if shared:
         with contextlib.suppress(OSError):  # used now: the state folders' pruning keeps the most recently used
             (folder / USED_FILE).touch()
@@ -567,9 +621,10 @@ def _kept_manifest(
     vars: Mapping[str, Any] | None,
     state_dir: Path | None = None,
     parse_dir: Path | None = None,
+    threads: int = 4,
 ) -> Any | None:
     """A copy of the project's kept parse naming ``url``'s database, or None for dbt to parse (see :func:`_kept`)."""
-    kept = _kept(project, url, vars, state_dir, parse_dir)
+    kept = _kept(project, url, vars, state_dir, parse_dir, threads)
     return run_copy(kept.manifest, str(url.database)) if kept is not None else None
 
 
@@ -593,12 +648,16 @@ def _parse(
     url: URL,
     vars: Mapping[str, Any] | None,
     key: Mapping[str, Any],
-    files: ProjectFiles,
+    inputs: ProjectInputs,
     state: Path,
     shared: bool,
+    threads: int = 4,
 ) -> _Kept | None:
     """Parse ``project`` with the parse profile into ``state``: the shared parse folder (locked here, keyed),
-    or the caller's state folder (its run holds the lock; the parse profile goes beside the run's)."""
+    or the caller's state folder (its run holds the lock; the parse profile goes beside the run's).
+
+    A manifest that holds a placeholder of the parse profile where a run cannot rename it (:func:`baked_in`)
+    is not kept: the returned :class:`_Kept` says why, and the project is parsed per database."""
     from dbt.cli.main import dbtRunner
 
     parse_url = PARSE_URL.set(drivername=url.drivername)
@@ -609,14 +668,24 @@ def _parse(
             stack.enter_context(FileLock(state / ".lock"))
             (state / KEY_FILE).write_text(json.dumps(key, indent=1, default=str))
             (state / USED_FILE).touch()
-        stack.enter_context(_environ({PASSWORD_ENV: ""}))  # no password reaches a kept parse
-        profiles = _write_profile(state, _project_name(project), parse_url, 4, "profiles" if shared else "parse-profile")
+        stack.enter_context(_environ({PASSWORD_ENV: PLACEHOLDER_PASSWORD}))  # no real password reaches a kept parse
+        profiles = _write_profile(
+            state, _project_name(project), parse_url, threads, "profiles" if shared else "parse-profile"
+        )
         cli = _cli_args(("parse",), project, state, profiles, None, vars, False)
         result = dbtRunner().invoke([*cli, "--no-write-json"])
         make_private(state)
     if not result.success or result.result is None:
         return None
-    return _Kept(files, files.environment(), result.result)
+    manifest = result.result
+    # every variable dbt read while parsing (the profile's password variable is ours, set per run)
+    recorded = frozenset(getattr(manifest, "env_vars", None) or ()) - {PASSWORD_ENV}
+    environment = inputs.environment(recorded | _dbt_names())
+    where = baked_in(manifest)
+    if where is not None:
+        why = f"its parse wrote the connection into {where} (a run's copy cannot rename it there)"
+        return _Kept(inputs, environment, recorded, None, why)
+    return _Kept(inputs, environment, recorded, manifest)
 
 
 def _dbt_command() -> list[str]:
@@ -688,7 +757,7 @@ def run_dbt(
     compile, an unreachable database) and, with ``check`` (the default), when a node fails; the
     error's ``result`` holds the :class:`DbtResult`. ``state_dir`` is where the profile, target
     and logs go (default: a folder per project and manifest key under :func:`state_root`, of which
-    the :data:`MAX_STATES` most recently used are kept). State folders are private (0700, files 0600). ``progress``
+    the :data:`MAX_STATES` most recently used of each project are kept). State folders are private (0700, files 0600). ``progress``
     is called with each node as it finishes (in a child process: each node at the end).
 
     In process, the project's parse is kept for every database (:mod:`framework.dbt.parsing`); it is
@@ -720,7 +789,9 @@ def run_dbt(
             kept = (args[0] if args else "build") in MANIFEST_COMMANDS and reuses_parse()
             given = Path(state_dir) if state_dir is not None else None
             parsed = Path(parse_dir) if parse_dir is not None else None
-            manifest = functools.partial(_kept_manifest, project, url, vars, given, parsed) if kept else None
+            manifest = (
+                functools.partial(_kept_manifest, project, url, vars, given, parsed, threads) if kept else None
+            )
             nodes, problem = _in_process(cli, url.password, progress, manifest)
         seconds = time.perf_counter() - started
         found = nodes if nodes is not None else _read_results(results_file)

@@ -22,8 +22,8 @@ run's i-th target), ``dk_<run>_t<i>_<process>`` (a process's database),
 
 With a :class:`TemplateReuse` (the plugin's ``--datakit-reuse``), the run's template is kept after
 the run under a name that hashes what went into it (``framework.targets.runs.kept_template_name``:
-the datakits' DDL, and the caller's fingerprint of the rest: dbt projects' files, the fill hook's
-source), and a later run whose hash is the same clones that kept template instead of deploying,
+the datakits' DDL, and the caller's fingerprint of the rest: the files dbt reads, the fill hook's
+modules and the files it reads), and a later run whose hash is the same clones that kept template instead of deploying,
 filling and building: nobody ever connects to a kept template, every run copies it. A new one
 replaces the older kept templates of the same scope. Servers that end with the run (a process or
 container target) keep nothing; the embedded server keeps its data folder for it (its
@@ -64,13 +64,15 @@ class TemplateReuse:
 
     ``scope`` names whose templates they are (a project's folder): a new kept template replaces
     the older ones of its scope and target. ``fingerprint`` hashes what the workspace cannot see
-    (the dbt projects' files, the fill hook's source). ``create``: build anew (and keep that) even
-    when a kept template matches.
+    (the files dbt reads, the fill hook's modules and the files it reads). ``create``: build anew (and
+    keep that) even when a kept template matches. ``why``: what changed since the last kept template,
+    said when one is built (``models/logs/x.sql changed``).
     """
 
     scope: str
     fingerprint: str
     create: bool = False
+    why: str = ""
 
 
 def _ddl(datakits: Sequence[Datakit], server: Server) -> str:
@@ -255,7 +257,8 @@ class Workspace:
             built = f"built ({self._steps()})"
             if kept is None:
                 return f"{built}; not kept: {why_not}" if why_not else None
-            return f"{built} and kept as {self._keep(slot, server, name, kept)}"
+            rebuilt = f" (rebuilt: {self.reuse.why})" if self.reuse is not None and self.reuse.why else ""
+            return f"{built} and kept as {self._keep(slot, server, name, kept)}{rebuilt}"
 
         note = once_per_run(self.source, label, deploy_template, slot.config.name)
         if note:

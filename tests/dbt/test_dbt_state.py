@@ -120,3 +120,24 @@ def test_after_20_runs_a_bounded_number_of_state_folders_is_left(
     assert len(left) == MAX_STATES
     assert left == sorted(f"fresh_{i}" for i in range(20 - MAX_STATES, 20))  # the most recent ones
     assert stat.S_IMODE((tmp_path / "states").stat().st_mode) == 0o700
+
+
+def test_another_projects_runs_never_evict_a_projects_state_folders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The folders are kept per project (issue 31): more databases of one project than are kept leave another's
+    alone, and
+    the folders of a project that is gone go."""
+    monkeypatch.setenv(STATE_ROOT_ENV, str(tmp_path / "states"))
+    mine, other, gone = (_project(tmp_path / name / "inert") for name in ("mine", "other", "gone"))
+    url = "postgresql+psycopg2://postgres@127.0.0.1:5432/{}"
+    run_dbt(mine, url.format("mine_db"), ("parse",))
+    run_dbt(gone, url.format("gone_db"), ("parse",))
+    kept = dbt_state_dir(mine, make_url(url.format("mine_db")), tmp_path / "states")
+    (gone / "dbt_project.yml").unlink()
+    for i in range(MAX_STATES + 2):
+        run_dbt(other, url.format(f"other_{i}"), ("parse",))
+    assert (kept / "key.json").exists()  # the project's own, though more than are kept were used after it
+    left = [p for p in (tmp_path / "states").glob("*/*") if p.is_dir()]
+    assert sum(1 for p in left if p.parent.name.startswith("inert-") and p.name.startswith("other_")) == MAX_STATES
+    assert not any(p.name.startswith("gone_db") for p in left)
