@@ -114,7 +114,8 @@ def test_a_reuse_run_beside_a_create_run_never_misses_its_template(project: pyte
             with engine.connect() as watch:
                 watch = watch.execution_options(isolation_level="AUTOCOMMIT")
                 # the create run built its template and drops the kept one it replaces: it waits
-                _wait_for("the drop of the kept template", lambda: _waiting(watch, kept) == ["AccessExclusiveLock"], runs)
+                dropping = ["AccessExclusiveLock"]
+                _wait_for("the drop of the kept template", lambda: _waiting(watch, kept) == dropping, runs)
                 runs.append(_start(project, "--datakit-reuse"))
                 # the reuse run listed the kept template and copies it: it waits behind the drop
                 _wait_for("the copy of the kept template", lambda: len(_waiting(watch, kept)) == 2, runs)
