@@ -100,6 +100,7 @@ from .targets.named import server_target as server_target
 from .targets.named import target_names as target_names
 from .targets.process import close_process_databases
 from .targets.provisioning import start_server
+from .targets.provisioning.embedded import kept_data_dir as kept_data_dir  # the plugin's --datakit-reuse
 from .targets.resolve import open_target, reap
 from .targets.runs import Database, Run, reap_server
 from .targets.sharing import RunGuest, RunHost, ServerSource

@@ -5,9 +5,10 @@ pytest-django's ``--reuse-db`` / ``--create-db`` pair, for the template a run de
 it after it ends and the next run clones it, when nothing that went into it changed. What went into
 it is hashed: the datakits' DDL (by the library), and here the dbt projects' files and the fill
 hook's source. ``--datakit-create`` builds it anew and keeps that. The embedded server's data folder
-is kept in the project's cache folder (``.pytest_cache/d/datakits/<target>``) so that its kept
-templates are there next time. ``datakits reap --target T`` lists kept templates; ``--templates``
-removes them.
+is kept for the project in the toolkit's own folder (``framework.kept_data_dir``:
+``<temp>/datakits-embedded-<uid>/<target>-<project hash>/data``, never in the user's folders) so
+that its kept templates are there next time. ``datakits reap --target T`` lists kept templates;
+``--templates`` removes them.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from framework import TargetConfig, TemplateReuse
+from framework import DatakitError, TargetConfig, TemplateReuse, kept_data_dir
 
 SKIPPED = {"target", "logs", "dbt_packages", "dbt_modules", "__pycache__"}
 
@@ -70,20 +71,16 @@ def header(settings: ReuseSettings) -> list[str]:
     return [f"datakit templates (from {settings.source}): {what}"]
 
 
-def cache_dir(config: pytest.Config) -> Path:
-    """The project's cache folder for datakits (pytest's, when its cache is on)."""
-    cache = getattr(config, "cache", None)
-    if cache is not None:
-        return Path(cache.mkdir("datakits"))
-    return config.rootpath / ".pytest_cache" / "d" / "datakits"
-
-
 def keep_servers(targets: list[TargetConfig], config: pytest.Config) -> list[TargetConfig]:
-    """The embedded targets with a data folder that stays, in the project's cache folder."""
+    """The embedded targets with a data folder that stays, in the toolkit's own folder (kept for this project)."""
     kept = []
     for target in targets:
         if target.provisioner == "embedded" and not target.options.get("data_dir"):
-            target = replace(target, options={**target.options, "data_dir": str(cache_dir(config) / target.name)})
+            try:
+                data = kept_data_dir(config.rootpath, target.name)
+            except DatakitError as exc:
+                raise pytest.UsageError(f"--datakit-reuse: {exc}") from None
+            target = replace(target, options={**target.options, "data_dir": str(data)})
         kept.append(target)
     return kept
 
