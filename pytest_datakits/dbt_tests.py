@@ -18,24 +18,16 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from framework import (
-    ENGINES,
-    DatakitError,
-    DbtNode,
-    DbtTest,
-    dbt_parse_dir,
-    dbt_state_dir,
-    failing_rows,
-    list_dbt_tests,
-    run_dbt,
-    safe_text,
-)
+from framework import ENGINES, DatakitError
 
 from .state import STATE
+
+if TYPE_CHECKING:  # dbt's runner and listing are imported when dbt's tests are collected
+    from framework import DbtNode, DbtTest
 
 ENABLED = pytest.StashKey[bool]()
 _RUNS = pytest.StashKey["Runs"]()
@@ -92,6 +84,8 @@ class DbtTestItem(pytest.Item):
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, DbtTestFailed | DbtTestWarning | DatakitError):  # warnings as errors
+            from framework import safe_text
+
             return safe_text(str(excinfo.value))
         return str(super().repr_failure(excinfo, style=style))
 
@@ -101,6 +95,8 @@ class DbtTestItem(pytest.Item):
 
 def _report(node: DbtNode, database: Any) -> str:
     """What a failing or warning node found: dbt's message, and a data test's first failing rows."""
+    from framework import failing_rows
+
     head = f"dbt {node.resource_type} {node.name} {node.status}"
     if node.resource_type == "unit_test" or not node.compiled_sql:
         return f"{head}:\n{node.detail or node.message or 'no message'}"
@@ -133,6 +129,8 @@ class Runs:
         return node, report
 
     def _run(self, item: DbtTestItem, key: tuple[Path, str]) -> dict[str, tuple[DbtNode, str]]:
+        from framework import dbt_parse_dir, dbt_state_dir, run_dbt
+
         workspace = item.config.stash[STATE].workspace()
         mine = [i for i in item.session.items if isinstance(i, DbtTestItem) and (i.project, i.target) == key]
         everything = len(mine) == len(listed(item.config, item.project))
@@ -154,12 +152,14 @@ class Runs:
             }
 
 
-_LISTED = pytest.StashKey[dict[Path, list[DbtTest]]]()
+_LISTED = pytest.StashKey["dict[Path, list[DbtTest]]"]()
 
 
 def listed(config: pytest.Config, project: Path) -> list[DbtTest]:
     cache = config.stash.setdefault(_LISTED, {})
     if project not in cache:
+        from framework import list_dbt_tests
+
         cache[project] = list_dbt_tests(project)
     return cache[project]
 

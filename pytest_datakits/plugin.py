@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from framework import RunGuest, RunHost, interrupt_on_sigterm
+from framework import RunGuest, RunHost, interrupt_on_sigterm  # a run's servers: no database is reached here
 
 from . import dbt, dbt_tests, hooks, kitpaths, markers, options, report, reuse, rootdir
 from .dbt import datakit_dbt, datakit_dbt_project  # noqa: F401 (fixtures are found by name on the plugin module)

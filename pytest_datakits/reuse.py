@@ -17,10 +17,14 @@ import hashlib
 import inspect
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from framework import DatakitError, TargetConfig, TemplateReuse, kept_data_dir
+from framework import DatakitError, TargetConfig, kept_data_dir
+
+if TYPE_CHECKING:
+    from framework import TemplateReuse
 
 SKIPPED = {"target", "logs", "dbt_packages", "dbt_modules", "__pycache__"}
 
@@ -113,4 +117,6 @@ def fingerprint(config: pytest.Config, projects: list[Path]) -> str:
 def template_reuse(config: pytest.Config, settings: ReuseSettings, projects: list[Path]) -> TemplateReuse | None:
     if not settings.enabled:
         return None
+    from framework import TemplateReuse
+
     return TemplateReuse(str(config.rootpath), fingerprint(config, projects), create=settings.create)
