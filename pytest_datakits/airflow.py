@@ -20,11 +20,14 @@ import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from framework import AirflowHome, DagRunFailed, DagRunResult, DatakitError, Where, sweep_workdirs
+from framework import AirflowHome, DagRunFailed, DatakitError, sweep_workdirs
+
+if TYPE_CHECKING:
+    from framework import DagRunResult, Where
 
 __all__ = ["AirflowRunner", "datakit_airflow"]
 

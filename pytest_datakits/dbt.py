@@ -15,27 +15,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
-from sqlalchemy.engine import Connection
 
-from framework import (
-    ENGINES,
-    Database,
-    DatakitError,
-    DbtError,
-    DbtResult,
-    Prepare,
-    ProvisionedTarget,
-    TargetConfig,
-    TestDatabase,
-    Workspace,
-    dbt_parse_dir,
-    dbt_state_dir,
-    postgres_targets,
-    run_dbt,
-)
+from framework import ENGINES, DatakitError, DbtError
+
+if TYPE_CHECKING:  # dbt's runner is imported when a run first needs dbt: a start without stays light
+    from sqlalchemy.engine import Connection
+
+    from framework import Database, DbtResult, Prepare, ProvisionedTarget, TargetConfig, TestDatabase, Workspace
 
 FIXTURE = "datakit_dbt"
 FRESH_LABEL = "dbt"
@@ -87,6 +76,8 @@ def header(settings: DbtSettings) -> list[str]:
 def skip_reason(fixturenames: Sequence[str], target: TargetConfig) -> str | None:
     """Why a test that uses ``datakit_dbt`` does not run on ``target``, or None when it does."""
     if FIXTURE in fixturenames and ENGINES[target.engine].dbt_adapter is None:
+        from framework import postgres_targets
+
         return f"dbt here runs on PostgreSQL targets ({', '.join(postgres_targets())}), not {target.name}"
     return None
 
@@ -113,6 +104,8 @@ def prepare_callables(config: pytest.Config, workdir: Path) -> list[Prepare]:
         config.hook.pytest_datakit_fill_template(target=target, database=database)
 
     def build(target: TargetConfig, database: Database) -> None:
+        from framework import dbt_parse_dir, dbt_state_dir, run_dbt
+
         if ENGINES[target.engine].dbt_adapter is None:
             return  # dbt runs on PostgreSQL; tests reading its tables on other targets find them missing
         # with --datakit-dbt-tests, dbt's tests are items of their own: the template's build leaves them out
@@ -155,6 +148,8 @@ class DatakitDbt:
         vars: dict[str, Any] | None = None,
         check: bool = True,
     ) -> DbtResult:
+        from framework import dbt_parse_dir, run_dbt
+
         if self.connection is not None and self.connection.in_transaction():
             self.connection.commit()
         try:
@@ -189,6 +184,8 @@ class DatakitDbt:
 
 
 def make_handle(project: Path, test: TestDatabase, workdir: Path, worker: str) -> DatakitDbt:
+    from framework import dbt_state_dir
+
     base = workdir / "dbt" / worker
     connection = test.connection if test.isolation == "fresh" else None
     return DatakitDbt(project, test.database, dbt_state_dir(project, test.database.url, base), connection)

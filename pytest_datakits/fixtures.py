@@ -11,23 +11,29 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import pytest
-from sqlalchemy.engine import Connection, Engine
-from sqlmodel import Session
 
-from framework import Datakit, DatakitError, DeployResult, ProvisionedTarget, TestDatabase, Workspace, safe_text
+from framework import DatakitError  # framework.errors alone: the library is imported name by name
 
 from . import dbt, markers
 from .factories import DatakitFactories, active, bind_factories, use_session
 from .state import STATE
+
+if TYPE_CHECKING:  # imported when a test first uses them: a start without datakit tests stays light
+    from sqlalchemy.engine import Connection, Engine
+    from sqlmodel import Session
+
+    from framework import Datakit, DeployResult, ProvisionedTarget, TestDatabase, Workspace
 
 _MARK = pytest.StashKey[markers.DatakitMark]()
 
 
 def _error(exc: DatakitError) -> NoReturn:
     """The test errors with the library's one-line message (call it outside the except block)."""
+    from framework import safe_text
+
     pytest.fail(safe_text(str(exc)), pytrace=False)
 
 
@@ -108,6 +114,8 @@ def datakit_connection(_datakit_test: TestDatabase) -> Connection:
 @pytest.fixture
 def datakit_session(datakit_connection: Connection) -> Iterator[Session]:
     """A SQLModel session on the test's connection; its ``commit()`` is a savepoint."""
+    from sqlmodel import Session
+
     with Session(bind=datakit_connection, join_transaction_mode="create_savepoint") as session, active(session):
         yield session
 
@@ -126,6 +134,8 @@ def _datakit_current_session(request: pytest.FixtureRequest) -> Iterator[None]:
 @pytest.fixture
 def datakit_deploy(request: pytest.FixtureRequest, _datakit_test: TestDatabase) -> Callable[..., list[DeployResult]]:
     """``datakit_deploy("pagila_source")``: deploy more datakits into the test's database."""
+    from framework import Datakit
+
     state = request.config.stash[STATE]
 
     def deploy(*datakits: str | Path | Datakit) -> list[DeployResult]:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
-from framework import Database, TargetConfig
+if TYPE_CHECKING:
+    from framework import Database, TargetConfig
 
 
 @pytest.hookspec

@@ -12,8 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from framework import import_root
-
 
 def put_kits_on_path(config: pytest.Config) -> None:
     flags = getattr(config.known_args_namespace, "datakit_paths", None) or []
@@ -23,6 +21,8 @@ def put_kits_on_path(config: pytest.Config) -> None:
         found = [base / v for v in config.getini("datakit_paths")]
     for path in found:
         if path.exists():
+            from framework import import_root  # only when a kit is given by path: a start without stays light
+
             root = str(import_root(path))
             if root not in sys.path:
                 sys.path.insert(0, root)

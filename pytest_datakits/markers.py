@@ -5,10 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from framework import ENGINES, ISOLATIONS, TargetConfig, engine_names, list_targets, target_names
+from framework import ENGINES, engine_names, list_targets, target_names
+
+if TYPE_CHECKING:
+    from framework import TargetConfig
 
 SIGNATURE = "datakit(targets=None, engines=None, datakits=None, isolation='rollback')"
 HELP = (
@@ -50,6 +54,8 @@ def datakit(
         if unknown:
             raise ValueError(f"engines: unknown engine {unknown[0]!r}; use {', '.join(engine_names())}")
         engine_list = tuple(ENGINES[e].name for e in engine_list)  # postgres is postgresql, mariadb is mysql
+    from framework import ISOLATIONS  # the workspace's: imported when a marker is first read
+
     if isolation not in ISOLATIONS:
         raise ValueError(f"isolation: {isolation!r} is not one of {', '.join(ISOLATIONS)}")
     return DatakitMark(_names(targets), engine_list, _names(datakits) or (), isolation)

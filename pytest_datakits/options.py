@@ -8,23 +8,25 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import pytest
 
 from framework import (
     ENGINES,
-    Datakit,
     DatakitError,
     TargetConfig,
     UnknownTarget,
     get_target_config,
     list_targets,
-    load_datakit,
     safe_text,
     server_target,
     target_names,
     to_url,
 )
+
+if TYPE_CHECKING:
+    from framework import Datakit
 
 TARGET_ENV = "DATAKITS_TARGET"
 DEFAULT_TARGET = "sqlite_memory"
@@ -162,6 +164,8 @@ def _dedupe(targets: list[TargetConfig]) -> list[TargetConfig]:
 
 
 def _load(value: str, source: str) -> Datakit:
+    from framework import load_datakit  # SQLModel and the kit's modules: only when a datakit is named
+
     try:
         return load_datakit(value)
     except DatakitError as exc:

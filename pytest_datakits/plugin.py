@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from framework import RunGuest, RunHost, interrupt_on_sigterm
+from framework import RunGuest, RunHost, interrupt_on_sigterm  # a run's servers: no database is reached here
 
 from . import dbt, dbt_tests, hooks, kitpaths, markers, options, report, reuse, rootdir
 from .dbt import datakit_dbt, datakit_dbt_project  # noqa: F401 (fixtures are found by name on the plugin module)
@@ -75,7 +75,7 @@ def pytest_configure(config: pytest.Config) -> None:
         return  # --help works whatever the datakit settings are
     settings = options.resolve(config)
     config.stash[REUSE] = reusing = reuse.resolve(config)
-    if reusing.enabled:  # the embedded server's data stays in the project's cache folder
+    if reusing.enabled:  # the embedded server's data stays, in the toolkit's own folder
         settings = replace(settings, targets=reuse.keep_servers(settings.targets, config))
     state = PluginState(settings)
     config.stash[_RESTORE_SIGTERM] = interrupt_on_sigterm()  # SIGTERM cleans up as Ctrl-C does

@@ -8,8 +8,6 @@ from typing import Any
 
 import pytest
 
-from framework import template_notes
-
 from .state import PluginState, TargetStats
 
 
@@ -63,7 +61,9 @@ def summary(state: PluginState) -> list[str]:
             counts = f"{stats.passed} passed, {stats.failed} failed, {stats.skipped} skipped"
             errors = f", {stats.errors} errors" if stats.errors else ""
             lines.append(f"{target.name:<{width}}  {counts}{errors} in {stats.seconds:.2f} s")
-    if state.host is not None:  # what each template was: built, kept, cloned from a kept one
+    if state.host is not None and any(state.host.workdir.glob("*.json")):  # what each template was
+        from framework import template_notes  # built, kept, cloned from a kept one
+
         for name, note in template_notes(state.host.workdir, targets).items():
             lines.append(f"{name:<{width}}  template: {note}")
     for name, reason in sorted(state.errors().items()):

@@ -10,9 +10,11 @@ project they import (by content), the files declared in ini ``datakit_reuse_inpu
 to the ini file: the files the fill hook reads), and the versions of dbt and of this package. When
 unsure (a project that calls ``env_var`` with a computed name, a fill hook without a source file),
 the template is rebuilt, and the summary says why. ``--datakit-create`` builds it anew and keeps that.
-The embedded server's data folder is kept in the project's cache folder
-(``.pytest_cache/d/datakits/<target>``) so that its kept templates are there next time. ``datakits reap
---target T`` lists kept templates; ``--templates`` removes them.
+The embedded server's data folder
+is kept for the project in the toolkit's own folder (``framework.kept_data_dir``:
+``<temp>/datakits-embedded-<uid>/<target>-<project hash>/data``, never in the user's folders) so
+that its kept templates are there next time. ``datakits reap --target T`` lists kept templates;
+``--templates`` removes them.
 """
 
 from __future__ import annotations
@@ -27,10 +29,14 @@ import os
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from framework import TargetConfig, TemplateReuse, project_inputs
+from framework import DatakitError, TargetConfig, kept_data_dir, project_inputs
+
+if TYPE_CHECKING:
+    from framework import TemplateReuse
 
 INPUTS_INI = "datakit_reuse_inputs"
 RECORD = "reuse-inputs.json"  # in the cache folder: the last templates' inputs, to say what changed
@@ -88,20 +94,16 @@ def header(settings: ReuseSettings) -> list[str]:
     return [f"datakit templates (from {settings.source}): {what}"]
 
 
-def cache_dir(config: pytest.Config) -> Path:
-    """The project's cache folder for datakits (pytest's, when its cache is on)."""
-    cache = getattr(config, "cache", None)
-    if cache is not None:
-        return Path(cache.mkdir("datakits"))
-    return config.rootpath / ".pytest_cache" / "d" / "datakits"
-
-
 def keep_servers(targets: list[TargetConfig], config: pytest.Config) -> list[TargetConfig]:
-    """The embedded targets with a data folder that stays, in the project's cache folder."""
+    """The embedded targets with a data folder that stays, in the toolkit's own folder (kept for this project)."""
     kept = []
     for target in targets:
         if target.provisioner == "embedded" and not target.options.get("data_dir"):
-            target = replace(target, options={**target.options, "data_dir": str(cache_dir(config) / target.name)})
+            try:
+                data = kept_data_dir(config.rootpath, target.name)
+            except DatakitError as exc:
+                raise pytest.UsageError(f"--datakit-reuse: {exc}") from None
+            target = replace(target, options={**target.options, "data_dir": str(data)})
         kept.append(target)
     return kept
 
@@ -299,6 +301,8 @@ def _why(config: pytest.Config, fingerprint: str, found: dict[str, str], unsure:
 def template_reuse(config: pytest.Config, settings: ReuseSettings, projects: list[Path]) -> TemplateReuse | None:
     if not settings.enabled:
         return None
+    from framework import TemplateReuse
+
     found, unsure = inputs(config, projects)
     key = _key(found, unsure)
     return TemplateReuse(str(config.rootpath), key, create=settings.create, why=_why(config, key, found, unsure))

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from framework import Datakit, Prepare, RunGuest, RunHost, TemplateReuse, Workspace, load_datakit
-
 from .options import Settings
+
+if TYPE_CHECKING:  # the library's session machinery is imported when a test first needs a database
+    from framework import Datakit, Prepare, RunGuest, RunHost, TemplateReuse, Workspace
 
 TARGET_FIXTURE = "_datakit_target_name"
 
@@ -55,6 +56,8 @@ class PluginState:
 
     def workspace(self) -> Workspace:
         if self._workspace is None:
+            from framework import Workspace
+
             source = self.handover or self.host
             assert source is not None
             prepare = self.prepare(source.workdir) if self.prepare is not None else []
@@ -77,6 +80,8 @@ class PluginState:
         """A datakit named by a marker or ``datakit_deploy``, loaded once per process."""
         key = str(name)
         if key not in self._kits:
+            from framework import load_datakit
+
             self._kits[key] = load_datakit(name)
         return self._kits[key]
 

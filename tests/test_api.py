@@ -177,6 +177,7 @@ PLUGIN_INTERNALS = {
     "engine_names",
     "import_root",
     "interrupt_on_sigterm",
+    "kept_data_dir",  # issue 26: --datakit-reuse keeps the embedded cluster in the toolkit's own folder
     "postgres_targets",
     "safe_text",
     "server_target",

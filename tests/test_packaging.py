@@ -10,9 +10,12 @@ finds its compose file in the package.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
+import tempfile
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -34,8 +37,20 @@ def run(*args: str, cwd: Path, timeout: float = 900) -> subprocess.CompletedProc
     return subprocess.run(list(args), capture_output=True, text=True, cwd=cwd, timeout=timeout)
 
 
+@pytest.fixture
+def reachable_tmp() -> Iterator[Path]:
+    """A temp folder of the test's own that other users may pass through (not list): run as root, the
+    embedded server runs as user pgserver, who must reach the binaries in the venv, and the toolkit opens
+    no folder it did not make (pytest's ``pytest-of-<user>`` is 0700)."""
+    folder = Path(tempfile.mkdtemp(prefix="dk-wheel-"))
+    folder.chmod(0o711)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.mark.slow
-def test_the_wheel_runs_pagila_from_an_empty_folder(tmp_path: Path) -> None:
+def test_the_wheel_runs_pagila_from_an_empty_folder(reachable_tmp: Path) -> None:
+    tmp_path = reachable_tmp
     built = run(
         sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path / "dist"), str(ROOT), cwd=tmp_path
     )

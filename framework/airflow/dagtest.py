@@ -32,14 +32,16 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, quote_plus
 
 from filelock import FileLock
 
 from ..engines.urls import safe_text, secrets_of, to_url
 from ..errors import DagRunFailed, DatakitError
-from ..pipeline.steps import Where, connection_uri
+
+if TYPE_CHECKING:  # the pipeline's steps (SQLModel, the loaders) come with the first DAG run, not the plugin's start
+    from ..pipeline.steps import Where
 
 __all__ = ["DAG_TIMEOUT", "AirflowHome", "DagRunResult", "DagRunTimeout", "RunGuard", "TaskRun", "airflow_environment"]
 
@@ -208,6 +210,8 @@ class AirflowHome:
         URL). With ``check`` a run that did not succeed raises :class:`DagRunFailed` with the first
         failed task's id, its error line and the tail of its log.
         """
+        from ..pipeline.steps import connection_uri
+
         self.check_active()
         self.ensure_database()
         dag_object = self.dag(dag) if isinstance(dag, str) else dag

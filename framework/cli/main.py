@@ -182,15 +182,14 @@ def _cmd_deploy(args: argparse.Namespace, validate_only: bool = False) -> int:
     return status
 
 
-#: where pytest --datakit-reuse keeps an embedded server's data (pytest_datakits.reuse), from the project's folder
-KEPT_DATA = Path(".pytest_cache") / "d" / "datakits"
-
-
 def _kept_data(config: TargetConfig) -> TargetConfig:
-    """An embedded target whose data pytest --datakit-reuse keeps here: that server, with its kept templates."""
-    folder = KEPT_DATA / config.name
+    """An embedded target whose data pytest --datakit-reuse keeps for this folder's project: that server,
+    with its kept templates (``kept_data_dir``: in the toolkit's own folder)."""
+    from ..targets.provisioning.embedded import kept_data_dir
+
+    folder = kept_data_dir(Path.cwd(), config.name, make=False)
     if config.provisioner == "embedded" and folder.is_dir():
-        return replace(config, options={**config.options, "data_dir": str(folder.resolve())})
+        return replace(config, options={**config.options, "data_dir": str(folder)})
     return config
 
 

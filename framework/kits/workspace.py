@@ -243,8 +243,7 @@ class Workspace:
         def deploy_template() -> str | None:
             server.drop_database(name)  # half made by a process killed while it deployed
             reusing = kept is not None and self.reuse is not None and not self.reuse.create
-            if reusing and kept in kept_templates(server, self._scope(slot)):
-                server.create_database(name, template=kept)
+            if reusing and kept is not None and self._clone_kept(server, name, kept, self._scope(slot)):
                 return f"cloned the kept template {kept} (no deploy, no fill, no dbt build)"
             template = Database(server.create_database(name), name=name)
             try:
@@ -280,6 +279,25 @@ class Workspace:
             return None, f"the {slot.config.provisioner} server of {slot.config.name} ends with the run"
         content = "|".join([slot.config.name, slot.config.engine, _ddl(self.datakits, server), self.reuse.fingerprint])
         return kept_template_name(self._scope(slot), content), None
+
+    @staticmethod
+    def _clone_kept(server: Server, name: str, kept: str, scope: str, tries: int = 3) -> bool:
+        """Clone the kept template ``kept`` into ``name``; False when there is none to clone.
+
+        A concurrent ``--datakit-create`` run drops the kept template it replaces: one listed a
+        moment ago may be gone when the copy starts (PostgreSQL: "template database ... does not
+        exist"). Then this run builds its own; should another have been kept meanwhile, it is cloned.
+        """
+        for attempt in range(tries):
+            if kept not in kept_templates(server, scope):
+                return False
+            try:
+                server.create_database(name, template=kept)
+                return True
+            except SQLAlchemyError:
+                if attempt == tries - 1:
+                    raise  # listed each time, and yet it cannot be copied: not a race
+        return False
 
     def _keep(self, slot: _Slot, server: Server, template: str, kept: str) -> str:
         """Copy the run's template to ``kept``; drop the older kept templates of the scope nobody copies."""

@@ -117,6 +117,7 @@ def test_public_names() -> None:
     assert set(pytest_datakits.__all__) == {
         "DatakitDbt",
         "DatakitFactories",
+        "DbtTestWarning",  # issue 26: a warn-severity dbt test's warning (--datakit-dbt-tests)
         "ProvisionedTarget",
         "current_session",
         "use_session",

