@@ -94,6 +94,14 @@ def header(settings: ReuseSettings) -> list[str]:
     return [f"datakit templates (from {settings.source}): {what}"]
 
 
+def cache_dir(config: pytest.Config) -> Path:
+    """The project's cache folder for datakits (pytest's, when its cache is on): the record of the last inputs."""
+    cache = getattr(config, "cache", None)
+    if cache is not None:
+        return Path(cache.mkdir("datakits"))
+    return config.rootpath / ".pytest_cache" / "d" / "datakits"
+
+
 def keep_servers(targets: list[TargetConfig], config: pytest.Config) -> list[TargetConfig]:
     """The embedded targets with a data folder that stays, in the toolkit's own folder (kept for this project)."""
     kept = []
