@@ -1,12 +1,13 @@
 """``datakits dbt``: dbt YAML generated from datakits, and dbt builds on any PostgreSQL target.
 
-    datakits dbt sources DATAKIT [--project PATH | --output FILE] [--check]
+    datakits dbt sources DATAKIT [--project PATH | --output FILE] [--check] [--current]
     datakits dbt contracts DATAKIT --project PATH [--check]
     datakits dbt build --project PATH --target T [--select ...] [--vars JSON] [--keep]
 
 ``sources`` prints the datakit's dbt sources (or writes them into the project: a source the
 project already describes is edited in its own file, the rest go to ``models/_<datakit>__sources.yml``;
-or FILE); ``contracts`` sets the models' contracts from a layer's datakit, in the project's own
+or FILE; ``--current``: each bronze table read through its current-state view, ``identifier:
+<table>__current``); ``contracts`` sets the models' contracts from a layer's datakit, in the project's own
 properties files where a model is described, in ``_<folder>__models.yml`` where it is not
 (``framework.dbt.generate``). With ``--check`` neither writes: exit 1 and a unified diff of each
 file whose meaning differs from the datakit (comments, quoting and the kit path's spelling aside).
@@ -51,6 +52,11 @@ def add_arguments(parser: argparse.ArgumentParser, add_target_flags: Callable[[a
     where.add_argument("--project", help="dbt project: write models/_<datakit>__sources.yml there")
     where.add_argument("--output", help="Write to this file (default: print)")
     sources.add_argument("--check", action="store_true", help="Write nothing; exit 1 when the file differs")
+    sources.add_argument(
+        "--current",
+        action="store_true",
+        help="Read each bronze table's current state: identifier <table>__current (one row per key)",
+    )
     contracts = sub.add_parser("contracts", help="Write (or check) the model contracts of a layer's datakit")
     contracts.add_argument("datakit", help="Datakit path, installed name or module")
     contracts.add_argument("--project", required=True, help="dbt project folder (with dbt_project.yml)")
@@ -77,11 +83,12 @@ def _sources(args: argparse.Namespace) -> int:
     if not args.project and not args.output:
         if args.check:
             raise DatakitError("--check needs --project or --output: the file to compare")
-        sys.stdout.write(sources_yaml(kit))
+        sys.stdout.write(sources_yaml(kit, current=args.current))
         return 0
-    changes = source_changes(kit, project=args.project, output=args.output)
+    changes = source_changes(kit, project=args.project, output=args.output, current=args.current)
     where = args.project or args.output
-    return _apply(kit, changes, args.check, "sources", f"datakits dbt sources {kit.name} ...", where)
+    command = f"datakits dbt sources {kit.name} ...{' --current' if args.current else ''}"
+    return _apply(kit, changes, args.check, "sources", command, where)
 
 
 def _contracts(args: argparse.Namespace) -> int:
