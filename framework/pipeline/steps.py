@@ -32,6 +32,7 @@ from sqlalchemy import Table, func, inspect, select
 from sqlalchemy.engine import URL, Engine
 
 from ..dbt.generate import source_changes, write_changes
+from ..dbt.listing import project_manifest
 from ..dbt.runner import DbtNode, DbtResult, failure_message, prepare_dbt, run_dbt
 from ..engines import ENGINES
 from ..engines.connect import check_connection, ensure_schemas, physical_schema
@@ -241,8 +242,10 @@ def dbt_step(
 def _later_step_hint(spec: Pipeline, step: DbtSelection, result: DbtResult) -> str | None:
     """One line per failing test that reads a model a later step builds, saying so; None when there is none."""
     later = spec.dbt_steps[[s.name for s in spec.dbt_steps].index(step.name) + 1 :]
-    manifest = _manifest(result)
-    if not later or manifest is None:
+    if not later or not any(n.resource_type == "test" for n in result.failed):
+        return None
+    manifest = _manifest(result, spec.project_path())
+    if manifest is None:
         return None
     built = {n.unique_id for n in result.nodes if n.builds}
     lines = []
@@ -253,20 +256,26 @@ def _later_step_hint(spec: Pipeline, step: DbtSelection, result: DbtResult) -> s
         for model in (m for m in reads if m.startswith("model.") and m not in built):
             owner = next((s for s in later if _selects(s, manifest["nodes"].get(model, {}))), None)
             if owner is not None:
+                named = _selects(step, manifest["nodes"].get(node.unique_id, {}))  # by its folder, say
+                fix = f'exclude = "{node.name}"' if named else 'indirect_selection = "cautious"'
                 lines.append(
                     f'test {node.name} reads model {model.rsplit(".", 1)[-1]}, built by the later step "{owner.name}": '
-                    f'give step "{step.name}" indirect_selection = "cautious" or move the test'
+                    f'give step "{step.name}" {fix} or move the test'
                 )
                 break
     return "; ".join(lines) or None
 
 
-def _manifest(result: DbtResult) -> dict[str, Any] | None:
+def _manifest(result: DbtResult, project: Path) -> dict[str, Any] | None:
+    """The run's manifest when dbt wrote one beside its results, else the project's as a listing parses it."""
     path = result.target_path / "manifest.json" if result.target_path is not None else None
     try:
-        return json.loads(path.read_text(encoding="utf-8")) if path is not None else None
+        if path is not None and path.is_file():
+            found: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+            return found
     except (OSError, ValueError):
-        return None
+        pass
+    return project_manifest(project)
 
 
 def _selects(step: DbtSelection, node: Mapping[str, Any]) -> bool:

@@ -16,7 +16,7 @@ import shutil
 import subprocess
 import sys
 import venv
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -151,20 +151,6 @@ def _three_runs(mode: str, command: list[str], tmp_path: Path, make_database: Ca
         assert len(expected) == len(_expected_files(mode, run)["customers"])
     sources = (project / "warehouse" / "models" / "staging" / "__sources.yml").read_text()
     assert "identifier: customers__current" in sources and "# the landing files" in sources
-
-
-@pytest.fixture
-def make_database(servers: Any) -> Iterator[Callable[[str], Database]]:
-    _, run = servers.get("postgres_local")
-    made: list[Database] = []
-
-    def make(label: str) -> Database:
-        made.append(run.create_database(label))
-        return made[-1]
-
-    yield make
-    for database in made:
-        run.drop(database)
 
 
 @pytest.mark.parametrize("mode", ["full", "incremental"])
