@@ -43,6 +43,22 @@ def test_a_wrong_step_key_is_one_line(step: dict[str, object], message: str, tmp
         pipeline_from_mapping("p", {"source": "s", "dbt_project": "w", "dbt_steps": [step]}, tmp_path, "here.toml")
 
 
+@pytest.mark.parametrize(
+    ("keys", "message"),
+    [
+        ({"batches": "delta"}, "batches must be one of full, incremental"),
+        ({"dbt_sources": "latest"}, "dbt_sources must be one of history, current"),
+    ],
+)
+def test_batches_and_dbt_sources_are_checked(keys: dict[str, str], message: str, tmp_path: Path) -> None:
+    with pytest.raises(PipelineError, match=message):
+        pipeline_from_mapping("p", {"source": "s", "dbt_project": "w", **keys}, tmp_path, "here.toml")
+    with pytest.raises(PipelineError, match="dbt_sources without a dbt_project"):
+        pipeline_from_mapping("p", {"source": "s", "dbt_sources": "current"}, tmp_path, "here.toml")
+    spec = pipeline_from_mapping("p", {"source": "s"}, tmp_path, "here.toml")
+    assert spec.batches == "full" and spec.dbt_sources is None  # the defaults
+
+
 def _project(tmp_path: Path, steps: str) -> Path:
     import shutil
 
