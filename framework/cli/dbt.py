@@ -1,6 +1,6 @@
 """``datakits dbt``: dbt YAML generated from datakits, and dbt builds on any PostgreSQL target.
 
-    datakits dbt sources DATAKIT [--derive-bronze] [--source-name NAME] [--project PATH | --output FILE] [--check]
+    datakits dbt sources DATAKIT [--derive-bronze] [--source-name N] [--current] [--project PATH | --output F] [--check]
     datakits dbt contracts DATAKIT --project PATH [--check]
     datakits dbt build --project PATH --target T [--select ...] [--vars JSON] [--keep]
 
@@ -9,7 +9,8 @@ project already describes is edited in its own file, the rest go to ``models/_<d
 or the file already generated from the datakit; or FILE). With ``--derive-bronze`` (or a DATAKIT
 ``X_bronze`` that is no datakit while ``X_source`` is) they are the sources of the bronze datakit
 derived from the source datakit, as a pipeline without ``bronze`` and ``datakits init`` derive it;
-``--source-name`` names the dbt source (default: the datakit's name). ``contracts`` sets the
+``--source-name`` names the dbt source (default: the datakit's name); ``--current`` reads each
+bronze table through its current-state view (``identifier: <table>__current``). ``contracts`` sets the
 models' contracts from a layer's datakit, in the project's own properties files where a model is
 described, in ``_<folder>__models.yml`` where it is not (``framework.dbt.generate``). With
 ``--check`` neither writes: exit 1 and a unified diff of each file whose meaning differs from the
@@ -60,6 +61,11 @@ def add_arguments(parser: argparse.ArgumentParser, add_target_flags: Callable[[a
     where.add_argument("--project", help="dbt project: write models/_<datakit>__sources.yml there")
     where.add_argument("--output", help="Write to this file (default: print)")
     sources.add_argument("--check", action="store_true", help="Write nothing; exit 1 when the file differs")
+    sources.add_argument(
+        "--current",
+        action="store_true",
+        help="Read each bronze table's current state: identifier <table>__current (one row per key)",
+    )
     contracts = sub.add_parser("contracts", help="Write (or check) the model contracts of a layer's datakit")
     contracts.add_argument("datakit", help="Datakit path, installed name or module")
     contracts.add_argument("--project", required=True, help="dbt project folder (with dbt_project.yml)")
@@ -115,11 +121,12 @@ def _sources(args: argparse.Namespace) -> int:
     if not args.project and not args.output:
         if args.check:
             raise DatakitError("--check needs --project or --output: the file to compare")
-        sys.stdout.write(sources_yaml(kit, name=name))
+        sys.stdout.write(sources_yaml(kit, name=name, current=args.current))
         return 0
-    changes = source_changes(kit, project=args.project, output=args.output, name=name)
+    changes = source_changes(kit, project=args.project, output=args.output, name=name, current=args.current)
     where = args.project or args.output
     flags = (" --derive-bronze" if args.derive_bronze else "") + (f" --source-name {name}" if name else "")
+    flags += " --current" if args.current else ""
     return _apply(kit, changes, args.check, "sources", f"datakits dbt sources {args.datakit}{flags} ...", where)
 
 

@@ -2,6 +2,7 @@
 
     datakits targets                  (or --list-targets, the original framework's flag)
     datakits deploy PATH|NAME --target T [--derive-bronze] [--validate] [--cleanup] [--keep]
+                                      [--batches full|incremental]
     datakits validate PATH|NAME --target T [--derive-bronze] [--ignore-extra-tables]
     datakits reap --target T [--templates]
     datakits load --source URL --datakit NAME --target T [--tables ...] [--batch-id ...] [--workers N]
@@ -35,6 +36,7 @@ from ..engines import ENGINES
 from ..engines.urls import safe_text
 from ..errors import DatakitError, DeployError
 from ..kits.bronze import add_derive_flag, derive_bronze
+from ..kits.current import BATCH_MODES, DEFAULT_BATCHES
 from ..kits.deploy import cleanup_deployment, deploy_data_objects
 from ..kits.discovery import load_datakit
 from ..kits.validate import validate_deployment
@@ -99,6 +101,12 @@ def _parser() -> argparse.ArgumentParser:
     deploy.add_argument("--validate", action="store_true", help="Validate after deploying")
     deploy.add_argument("--cleanup", action="store_true", help="Drop the datakit's tables at the end")
     deploy.add_argument("--keep", action="store_true", help="Keep a disposable database and print its URL")
+    deploy.add_argument(
+        "--batches",
+        choices=BATCH_MODES,
+        default=DEFAULT_BATCHES,
+        help="What a bronze batch is, for the <table>__current views: the whole table (full, default) or new rows",
+    )
     add_derive_flag(deploy)
     _add_target_flags(deploy)
     validate = sub.add_parser("validate", help="Validate a deployed datakit against its contract")
@@ -162,7 +170,7 @@ def _cmd_deploy(args: argparse.Namespace, validate_only: bool = False) -> int:
         where = f"{config.name} ({database.safe_url})" if config.disposable else database.safe_url
         if not validate_only:
             try:
-                result = deploy_data_objects(kit, database)
+                result = deploy_data_objects(kit, database, batches=args.batches)
             except DeployError as exc:  # refused DDL: status 1, as drift
                 print(f"datakits: {exc}", file=sys.stderr)
                 return 1

@@ -4,8 +4,10 @@
     --source generate[:SCALE]                 a database filled by the pipeline's generator (scale 1 default)
     --source ./landing                        a folder of <table>.csv files, read with the source datakit's types
 
-Generated data and files go into a database of the run's own on the target's server (a named target),
-created beside the warehouse and dropped with it; the loads then read it like any source.
+Generated data and files go into a database of the run's own on the target's server, created beside the
+warehouse and dropped at the end (with a named target, the warehouse is the run's own too; with a URL
+target, it is that very database, so runs after runs load their batches into the same warehouse); the
+loads then read it like any source.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from ..errors import DatakitError, PipelineError
 from ..kits.discovery import Datakit
 from ..loading.files import is_file_source, stage_folder
 from ..loading.generators import MAX_SCALE, load_generator
-from ..targets.named import TargetConfig, url_target
+from ..targets.named import TargetConfig, server_target, url_target
 from ..targets.resolve import resolve_target
 from ..targets.runs import Database, Run
 
@@ -74,17 +76,27 @@ def databases(
     config: TargetConfig, source: Source, keep: bool, label: str = "warehouse"
 ) -> Iterator[tuple[Database, Database | None]]:
     """The target database and, for generated data or files, an empty source database beside it."""
+    from ..targets.provisioning import start_server
+
     if not config.disposable:
-        if source.staged:
+        if not source.staged:
+            yield resolve_target(config), None
+            return
+        try:  # that very warehouse (run after run), the source staged in a database of the run's own beside it
+            server_config = server_target(config)
+        except DatakitError:
             what = "generate" if source.scale is not None else str(source.folder)
             raise PipelineError(
                 f"--source {what} makes its database on the target's server: give a named target "
-                "(postgres_embedded, postgres_local, ...), or a --source URL with a URL target"
-            )
-        yield resolve_target(config), None
+                "(postgres_embedded, postgres_local, ...) or a PostgreSQL or MySQL URL"
+            ) from None
+        server = start_server(server_config)
+        try:
+            with Run(server, keep=keep) as run:
+                yield resolve_target(config), run.create_database("source")
+        finally:
+            server.stop()
         return
-    from ..targets.provisioning import start_server
-
     server = start_server(config)
     try:
         with Run(server, keep=keep) as run:

@@ -32,6 +32,7 @@ from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql
 
 from ..errors import DbtError
+from ..kits.current import current_name, is_bronze
 from ..kits.discovery import Datakit
 from .merge import (
     YamlFile,
@@ -111,8 +112,12 @@ def source_name(kit: Datakit, schema: str | None, name: str | None = None) -> st
 DEFAULT_SCHEMA = "public"
 
 
-def sources_data(kit: Datakit, name: str | None = None) -> list[dict[str, Any]]:
-    """dbt's ``sources:`` entries for a datakit: one source per schema, every table and column typed."""
+def sources_data(kit: Datakit, name: str | None = None, current: bool = False) -> list[dict[str, Any]]:
+    """dbt's ``sources:`` entries for a datakit: one source per schema, every table and column typed.
+
+    ``name``: the dbt source's name (default: the datakit's). ``current``: each bronze table's entry reads its
+    current-state view (``identifier: <table>__current``, :mod:`framework.kits.current`), its name unchanged,
+    so ``source('kit', 'orders')`` reads one row per key."""
     module_doc = inspect.getdoc(kit.modules[0]) if kit.modules else None
     sources = []
     for schema in sorted(kit.schemas, key=lambda s: s or ""):
@@ -126,7 +131,10 @@ def sources_data(kit: Datakit, name: str | None = None) -> list[dict[str, Any]]:
                 )
                 for c in table.columns
             ]
-            tables.append({**_with_description({"name": inert(str(table.name))}, _doc(cls)), "columns": columns})
+            entry = _with_description({"name": inert(str(table.name))}, _doc(cls))
+            if current and is_bronze(table):
+                entry = {"name": entry.pop("name"), "identifier": inert(current_name(table)), **entry}
+            tables.append({**entry, "columns": columns})
         # no schema key would make dbt read the source's name as its schema
         source: dict[str, Any] = {
             "name": inert(source_name(kit, schema, name)),
@@ -137,9 +145,11 @@ def sources_data(kit: Datakit, name: str | None = None) -> list[dict[str, Any]]:
     return sources
 
 
-def sources_yaml(kit: Datakit, sources: list[dict[str, Any]] | None = None, name: str | None = None) -> str:
+def sources_yaml(
+    kit: Datakit, sources: list[dict[str, Any]] | None = None, name: str | None = None, *, current: bool = False
+) -> str:
     """The generated sources file of a datakit (or of some of its sources), whole; ``name``: the source's."""
-    data = sources_data(kit, name) if sources is None else sources
+    data = sources_data(kit, name, current) if sources is None else sources
     return _dump({"version": 2, "sources": data}, GENERATED.format(kit=kit_label(kit), command="sources"))
 
 
@@ -322,11 +332,37 @@ def sources_path(kit: Datakit, project: str | Path) -> Path:
     return model_paths(folder)[0] / f"_{kit_label(kit)}__sources.yml"
 
 
+def _point_tables(entry: Any, generated: dict[str, Any], kit: Datakit) -> None:
+    """A source's own table entries read the current-state views where ``generated`` says so, and the
+    tables where it does not (an ``identifier`` of the user's own, not a current-state view's, stays)."""
+    views = {t.name: current_name(t) for t in kit.tables if is_bronze(t)}
+    wanted = {t["name"]: t.get("identifier") for t in generated["tables"]}
+    for table in entry.get("tables") or []:
+        name = table.get("name") if hasattr(table, "get") else None
+        if name not in wanted or name not in views:
+            continue
+        if wanted[name] is not None and table.get("identifier") != wanted[name]:
+            if "identifier" in table:
+                table["identifier"] = wanted[name]
+            elif hasattr(table, "insert"):
+                table.insert(list(table).index("name") + 1, "identifier", wanted[name])
+            else:
+                table["identifier"] = wanted[name]
+        elif wanted[name] is None and table.get("identifier") == views[name]:
+            del table["identifier"]
+
+
 def source_changes(
-    kit: Datakit, project: str | Path | None = None, output: str | Path | None = None, name: str | None = None
+    kit: Datakit,
+    project: str | Path | None = None,
+    output: str | Path | None = None,
+    name: str | None = None,
+    *,
+    current: bool = False,
 ) -> list[FileChange]:
     """The files of a datakit's sources: the project's own entries edited, the rest in the generated file
-    (``models/_<datakit>__sources.yml`` of ``project``, or ``output``); ``name``: the dbt source's name."""
+    (``models/_<datakit>__sources.yml`` of ``project``, or ``output``); ``name``: the dbt source's name.
+    ``current``: bronze tables are read through their current-state views (:func:`sources_data`)."""
     if project is None and output is None:
         raise DbtError("the sources' file needs a project or an output file")
     path = sources_path(kit, project) if project is not None else Path(str(output))
@@ -337,10 +373,11 @@ def source_changes(
         own = {e["name"]: (loaded, e) for e in entries if hasattr(e, "get") and isinstance(e.get("name"), str)}
     edited: dict[Path, YamlFile] = {}
     rest = []
-    for source in sources_data(kit, name):
+    for source in sources_data(kit, name, current):
         if source["name"] in own:
             found, entry = own[source["name"]]
             merge_source(entry, source, found)
+            _point_tables(entry, source, kit)
             edited[found.path] = found
         else:
             rest.append(source)
@@ -350,7 +387,7 @@ def source_changes(
         _entries(found, "sources").extend(rest)
         edited[path] = found
     elif rest:
-        changes.append(_change(path, sources_yaml(kit, rest)))
+        changes.append(_change(path, sources_yaml(kit, rest, current=current)))
     elif _generated_by(path, kit, "sources"):
         changes.append(_change(path, None))
     return sorted([*changes, *_edited(edited)], key=lambda c: c.path)

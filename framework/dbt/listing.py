@@ -117,3 +117,16 @@ def failing_rows(database: Database, sql: str, limit: int = 10) -> tuple[list[st
             return list(found.keys()), [tuple(row) for row in found]
     finally:
         engine.dispose()
+
+
+def project_manifest(project: str | Path) -> dict[str, Any] | None:
+    """The project's ``manifest.json`` as the listing's parse wrote it (nodes, their ``depends_on``, ``fqn``,
+    ``tags``); None when it cannot be had. It reaches no database (:func:`list_tests` parses only)."""
+    project = project_dir(project)
+    try:
+        list_tests(project)
+        path = dbt_state_dir(project, LISTING_URL, state_root()) / "target" / "manifest.json"
+        loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (DbtError, OSError, ValueError):
+        return None
+    return loaded

@@ -21,6 +21,7 @@ from ..errors import DatakitDefinitionError, DeployError
 from ..results import MappingResult
 from ..targets.resolve import Target, resolve_target
 from ..targets.runs import Database
+from .current import DEFAULT_BATCHES, BatchMode, bronze_tables, check_batch_mode, deploy_current, drop_current
 from .discovery import Datakit
 
 Tables: TypeAlias = Datakit | Iterable[type[SQLModel] | Table]
@@ -31,6 +32,9 @@ __all__ = ["CleanupResult", "DeployResult", "Tables", "Target", "cleanup_deploym
 class DeployResult(MappingResult):
     """What a deploy did: the tables it created and those that were there already.
 
+    ``current``: the bronze tables' ``dk_batches`` tables and current-state views
+    (``<table>__current``, :mod:`framework.kits.current`), made or replaced by this deploy.
+
     A deploy that returns succeeded (``success`` is always true); one that fails raises
     ``DeployError``. Read it as attributes or as a mapping (``result["created"]``).
     """
@@ -39,6 +43,7 @@ class DeployResult(MappingResult):
     created: list[str] = field(default_factory=list)
     existing: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    current: list[str] = field(default_factory=list)
     _extra_keys = ("success",)
 
     @property
@@ -135,13 +140,18 @@ def _metadata_of(tables: list[Table]) -> Any:
     return tables[0].metadata
 
 
-def deploy_data_objects(tables: Tables, target: Target) -> DeployResult:
+def deploy_data_objects(tables: Tables, target: Target, *, batches: BatchMode = DEFAULT_BATCHES) -> DeployResult:
     """Create the datakit's own tables (and their schemas and types) in ``target``; idempotent.
+
+    Bronze tables (lineage columns, ``dk_batch_id`` in the key) get their schema's ``dk_batches``
+    table and a current-state view each, ``<table>__current``, of the kind ``batches`` says
+    (``"full"`` or ``"incremental"``: :mod:`framework.kits.current`); a view there is replaced.
 
     Raises ``DeployError`` (with the target, password hidden, and the tables) when the database
     refuses the DDL; the tables created before the refusal stay.
     """
     table_list = as_tables(tables)
+    mode = check_batch_mode(batches)
     started = time.perf_counter()
     with connected(target, table_list) as (engine, label):
         check_types(table_list, engine)
@@ -149,6 +159,8 @@ def deploy_data_objects(tables: Tables, target: Target) -> DeployResult:
         before = existing_tables(engine, table_list)
         try:
             _metadata_of(table_list).create_all(engine, tables=table_list, checkfirst=True)
+            with engine.begin() as conn:
+                current = deploy_current(conn, engine, table_list, mode)
         except (DBAPIError, OperationalError) as exc:
             names = [t.fullname for t in table_list]
             raise library_error(
@@ -156,7 +168,7 @@ def deploy_data_objects(tables: Tables, target: Target) -> DeployResult:
             ) from None
         created = [t.fullname for t in table_list if t.fullname not in before]
         _deployed.setdefault(_key(engine.url), {}).update({t.fullname: t for t in table_list})
-    return DeployResult(label, created, sorted(before), time.perf_counter() - started)
+    return DeployResult(label, created, sorted(before), time.perf_counter() - started, current)
 
 
 def cleanup_deployment(tables: Tables, target: Target) -> CleanupResult:
@@ -167,6 +179,9 @@ def cleanup_deployment(tables: Tables, target: Target) -> CleanupResult:
         for table in table_list:
             _deployed.get(_key(engine.url), {}).pop(table.fullname, None)
         try:
+            if bronze_tables(table_list):
+                with engine.begin() as conn:
+                    drop_current(conn, engine, table_list)
             _metadata_of(table_list).drop_all(engine, tables=table_list, checkfirst=True)
         except (DBAPIError, OperationalError) as exc:
             raise refused(exc, label, table_list, "the database refused to drop the tables") from None

@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError
 from ..engines import engine_kind
 from ..engines.urls import safe_url
 from ..errors import DeployError
+from .current import DEFAULT_BATCHES, batches_table, bronze_tables, deploy_current
 from .deploy import DeployResult, Tables, as_tables, check_types, refused
 
 
@@ -64,8 +65,9 @@ def committed(engine: Engine, tables: Iterable[Table] = ()) -> Iterator[Connecti
 
 
 def empty_tables(engine: Engine, tables: Iterable[Table]) -> None:
-    """Delete every row of ``tables`` in one transaction, whatever their foreign keys."""
+    """Delete every row of ``tables`` in one transaction, whatever their foreign keys (and their batch records)."""
     found = list(dict.fromkeys(tables))
+    found += [batches_table(s) for s in dict.fromkeys(t.schema for t in bronze_tables(found))]
     if not found:
         return
     with engine.begin() as conn:
@@ -98,7 +100,8 @@ def deploy_in_transaction(tables: Tables, connection: Connection) -> DeployResul
         with connection.begin_nested():
             kind.create_schemas(connection, connection.engine.url.database or "", schemas)
             table_list[0].metadata.create_all(connection, tables=table_list, checkfirst=True)
+            current = deploy_current(connection, connection.engine, table_list, DEFAULT_BATCHES)
     except DBAPIError as exc:
         raise refused(exc, label, table_list) from None
     created = [t.fullname for t in table_list if t.fullname not in before]
-    return DeployResult(label, created, sorted(before))
+    return DeployResult(label, created, sorted(before), current=current)

@@ -20,7 +20,8 @@ only what a datakit needs otherwise:
 
 And around it: a PostgreSQL table's partitions are the partitioned table's, not tables of their
 own; MySQL's index for each foreign key is MySQL's, not the kit's; a table without a primary key
-cannot be a SQLModel class, so it is left out and named. The database's default schema is the
+cannot be a SQLModel class, so it is left out and named; a bronze schema's ``dk_batches`` (what a
+deploy adds beside bronze tables) is left out unless named. The database's default schema is the
 kit's default schema (no ``schema=``), so the kit deploys on any engine; other schemas keep their
 names (on MySQL and SQLite a kit's schema ``s`` lives in the database ``<db>__s``, see
 :mod:`framework.engines.connect`, and is read from there).
@@ -59,6 +60,7 @@ from ..engines import ENGINES, engine_kind
 from ..engines.connect import check_connection, make_engine, physical_schema
 from ..engines.urls import safe_url, to_url
 from ..errors import DatakitError, ProvisionerUnavailable
+from .current import BATCHES
 from .validate import foreign_key_index, partitions
 
 __all__ = ["ReflectResult", "reflect_datakit", "render_datakit"]
@@ -338,6 +340,8 @@ def _reflect(engine: Engine, schemas: Sequence[str | None], tables: Sequence[str
         names = set(inspector.get_table_names(schema=real)) - partitions(engine, real)
         if wanted:
             names &= wanted
+        else:  # a bronze schema's batch records are the deploy's, not the kit's (framework.kits.current)
+            names.discard(BATCHES)
         unreadable = _unreadable(engine, real or default)
         for name in sorted(names):
             key = f"{logical}.{name}" if logical else name

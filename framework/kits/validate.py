@@ -4,7 +4,9 @@ Per table: missing or extra; per column: missing, extra, type (compared in the e
 terms, shown in the database's own names), nullability; per table: primary key, unique
 constraints, indexes and foreign keys (missing, extra, or pointing at another table or column).
 Foreign keys that dbt tests rather than the database holds (:func:`tested_by_dbt`) are listed as
-tested by dbt, not compared.
+tested by dbt, not compared. A bronze schema's ``dk_batches`` table and each bronze table's
+current-state view (:mod:`framework.kits.current`) are part of the contract: a missing view, or one
+whose columns are not the table's, is drift.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from sqlalchemy.types import TypeEngine
 from ..engines import engine_kind
 from ..engines.connect import physical_schema
 from ..results import MappingResult
+from .current import batches_table, bronze_tables, current_name
 from .deploy import Tables, Target, as_tables, connected
 
 _T = TypeVar("_T")
@@ -33,6 +36,7 @@ class Drift:
     kind: str  # missing_table extra_table missing_column extra_column type nullable primary_key
     #            missing_unique extra_unique missing_index extra_index
     #            missing_foreign_key extra_foreign_key foreign_key
+    #            missing_view view_columns (a bronze table's current-state view)
     detail: str
     column: str | None = None
     expected: str | None = None
@@ -276,6 +280,27 @@ def _compare_foreign_keys(table: Table, inspector: Inspector, schema: str | None
     return drift
 
 
+def _compare_views(bronze: list[Table], inspector: Inspector, schema: str | None) -> list[Drift]:
+    """Each bronze table's current-state view: there, with the table's columns in its order."""
+    if not bronze:
+        return []
+    drift = []
+    views = set(inspector.get_view_names(schema=schema))
+    for table in bronze:
+        name = current_name(table)
+        where = f"{table.schema}.{name}" if table.schema else name
+        if name not in views:
+            detail = "current-state view is missing (deploy the datakit again)"
+            drift.append(Drift(where, "missing_view", detail))
+            continue
+        want = [c.name for c in table.columns]
+        got = [c["name"] for c in inspector.get_columns(name, schema=schema)]
+        if got != want:
+            detail = f"current-state view has columns {', '.join(got)}; the table has {', '.join(want)} (deploy again)"
+            drift.append(Drift(where, "view_columns", detail, None, ", ".join(want), ", ".join(got)))
+    return drift
+
+
 def validate_deployment(
     tables: Tables, target: Target, report_extra_tables: bool = True, *, ignore_extra_tables: bool = False
 ) -> ValidationResult:
@@ -289,6 +314,9 @@ def validate_deployment(
     table_list = as_tables(tables)
     # a temporal table's history table is part of the contract (framework.kits.temporal)
     table_list += [t.info["temporal_history"] for t in table_list if "temporal_history" in t.info]
+    # so are bronze's batches tables and current-state views (framework.kits.current)
+    bronze = bronze_tables(table_list)
+    table_list += [batches_table(s) for s in sorted({t.schema for t in bronze}, key=lambda s: s or "")]
     with connected(target, table_list) as (engine, label):
         inspector = inspect(engine)
         result = ValidationResult(True, label)
@@ -303,6 +331,8 @@ def validate_deployment(
                 else:
                     result.drift.extend(_compare_table(table, inspector, real, engine.dialect))
                 result.tested.extend(tested_foreign_keys(table, engine.dialect))
+            present = [t for t in bronze if t.schema == schema and t.name in live]  # a missing table says it all
+            result.drift.extend(_compare_views(present, inspector, real))
             if report_extra_tables:
                 prefix = f"{schema}." if schema else ""
                 for extra in sorted(live - {t.name for t in mine}):

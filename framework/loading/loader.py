@@ -11,6 +11,8 @@ in, commit. An error, or a process killed half way, leaves the table as it was.
 
 The writer fills the lineage columns (:data:`~framework.kits.mixins.LINEAGE_COLUMNS`): the load time,
 the batch id, the source table and the record hash (see :mod:`framework.engines.generic.canonical`).
+In the same transaction the batch is recorded in the schema's ``dk_batches`` table, numbered in load
+order (:func:`~framework.kits.current.record_batch`): what the current-state views read.
 
 A transform is a plain function: it gets each source row as a new ``dict`` (column -> value; it
 may change it and give it back) and returns the target row (a mapping, or an object with the
@@ -48,6 +50,7 @@ from ..engines.connect import check_connection
 from ..engines.generic.writer import Lineage, Writer
 from ..engines.urls import safe_url
 from ..errors import DatakitError, LoadError
+from ..kits.current import batches_table, is_bronze, record_batch
 from ..kits.discovery import Datakit, load_datakit
 from ..progress import Progress
 from ..results import LoadResult
@@ -227,6 +230,8 @@ class BulkDataLoader:
                 plan.name,
                 batch_id,
             )
+        # the batch is numbered in load order where the schema keeps its batches (framework.kits.current)
+        numbered = is_bronze(plan.target) and _has_table(target_engine, batches_table(plan.target.schema))
         if progress is not None:
             progress.start(plan.name, count_rows(source_engine, plan.statement))
         rows = RowStream(plan, batch_id, progress)
@@ -242,6 +247,8 @@ class BulkDataLoader:
                 replaced = into.execute(delete(plan.target).where(plan.target.c.dk_batch_id == batch_id)).rowcount
                 with rare_collections():
                     written = _writer(into, plan, lineage).write(rows.chunks(stream))
+                if numbered:
+                    record_batch(into, plan.target, batch_id, lineage.loaded_at, written)
         except SourceFailed as exc:
             raise database_error(exc.error, plan, batch_id, "source") from None
         except (DBAPIError, driver_error) as exc:

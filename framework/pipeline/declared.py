@@ -9,10 +9,16 @@
     generator = "jaffle"               # optional: what `--source generate` runs (a datakits.generators name,
                                        #   or module:function)
     dags = "dags"                      # optional: the DAG folder (`datakits dags check` looks there)
+    batches = "full"                   # optional: a batch is the whole table ("full", the default) or
+                                       #   changed and new rows only ("incremental"): what <table>__current shows
+    dbt_sources = "current"            # optional: point the project's dbt sources of bronze at the current state
+                                       #   ("current") or at the tables, every batch ("history"), before dbt runs
 
 A ``dbt_steps`` item is a dbt selection (the step is named after it: ``"marts"``) or a table
 ``{name = "silver", select = "silver_core customer_snapshot"}``; without ``select`` (or the item
-``"build"``) the step builds the whole project. A layer is named after its datakit, the source's
+``"build"``) the step builds the whole project. A table may add dbt's flags: ``exclude``,
+``indirect_selection`` (``"eager"``, ``"cautious"``, ``"buildable"``, ``"empty"``), ``vars`` (a table)
+and ``full_refresh`` (a boolean). A layer is named after its datakit, the source's
 prefix taken off (``pagila_silver`` of ``pagila_source``: ``silver``); the summary shows one
 column per layer, bronze first.
 
@@ -41,6 +47,7 @@ from typing import Any
 
 from ..errors import PipelineError
 from ..kits.bronze import derive_bronze
+from ..kits.current import BATCH_MODES, DEFAULT_BATCHES, BatchMode
 from ..kits.discovery import Datakit, installed_datakits, load_datakit
 
 __all__ = [
@@ -54,7 +61,12 @@ __all__ = [
 ]
 
 ENTRY_POINT_GROUP = "datakits.pipelines"
-KEYS = {"source", "bronze", "dbt_project", "dbt_steps", "layers", "generator", "dags"}
+KEYS = {"source", "bronze", "dbt_project", "dbt_steps", "layers", "generator", "dags", "batches", "dbt_sources"}
+#: what a dbt_steps table may say besides name and select: dbt's own flags
+STEP_KEYS = ("name", "select", "exclude", "indirect_selection", "vars", "full_refresh")
+INDIRECT_SELECTION = ("eager", "cautious", "buildable", "empty")
+#: where a pipeline's dbt sources of bronze point: the bronze tables (every batch) or their current state
+DBT_SOURCES = ("history", "current")
 #: the DAG's own tasks: a dbt step may not take their names
 TASKS = {"deploy", "tables", "load", "validate", "summary"}
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -62,10 +74,26 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 
 @dataclass(frozen=True)
 class DbtSelection:
-    """One dbt step: ``dbt build --select <select>`` (the whole project when ``select`` is None)."""
+    """One dbt step: ``dbt build --select <select>`` (the whole project when ``select`` is None), with
+    dbt's ``--exclude``, ``--indirect-selection``, ``--vars`` and ``--full-refresh`` when given."""
 
     name: str
     select: str | None = None
+    exclude: str | None = None
+    indirect_selection: str | None = None
+    vars: Mapping[str, Any] | None = field(default=None, hash=False)
+    full_refresh: bool = False
+
+    def flags(self) -> tuple[str, ...]:
+        """The step's flags on dbt's command line (``--exclude ...``); ``select`` and ``vars`` go apart."""
+        flags: list[str] = []
+        if self.exclude:
+            flags += ["--exclude", *self.exclude.split()]
+        if self.indirect_selection:
+            flags += ["--indirect-selection", self.indirect_selection]
+        if self.full_refresh:
+            flags.append("--full-refresh")
+        return tuple(flags)
 
 
 @dataclass(frozen=True)
@@ -84,6 +112,8 @@ class Pipeline:
     layers: tuple[str, ...] = ()
     generator: str | None = None
     dags: str | None = None
+    batches: BatchMode = DEFAULT_BATCHES  # what a batch is: "full" (the whole table) or "incremental"
+    dbt_sources: str | None = None  # "current" or "history": the pipeline points its dbt sources of bronze there
     declared_in: str = "the library"
     _kits: dict[str, Datakit] = field(default_factory=dict, repr=False, compare=False, hash=False)
 
@@ -190,17 +220,41 @@ def _steps(value: Any, where: str) -> tuple[DbtSelection, ...]:
     for item in value:
         if isinstance(item, str):
             step = DbtSelection("build") if item.strip() == "build" else DbtSelection(_step_name(item), item)
-        elif isinstance(item, Mapping) and set(item) <= {"name", "select"} and isinstance(item.get("name"), str):
-            select = item.get("select")
-            if select is not None and not isinstance(select, str):
-                raise PipelineError(f"{where}: dbt step {item['name']!r}: select must be a string")
-            step = DbtSelection(str(item["name"]), select)
+        elif isinstance(item, Mapping) and isinstance(item.get("name"), str):
+            step = _step_table(item, where)
         else:
             raise PipelineError(f"{where}: a dbt_steps item is a selection or {{name = ..., select = ...}}: {item!r}")
         if step.name in TASKS or step.name in {s.name for s in steps}:
             raise PipelineError(f"{where}: dbt step name {step.name!r} is taken; give {{name = ..., select = ...}}")
         steps.append(step)
     return tuple(steps)
+
+
+def _step_table(item: Mapping[str, Any], where: str) -> DbtSelection:
+    """A ``{name = ..., select = ..., exclude = ..., ...}`` step; one line naming a wrong key or value."""
+    name = str(item["name"])
+    unknown = sorted(set(item) - set(STEP_KEYS))
+    if unknown:
+        keys = ", ".join(STEP_KEYS)
+        raise PipelineError(f"{where}: dbt step {name!r}: unknown key {unknown[0]!r}; the keys are {keys}")
+    for key in ("select", "exclude", "indirect_selection"):
+        if key in item and not isinstance(item[key], str):
+            raise PipelineError(f"{where}: dbt step {name!r}: {key} must be a string")
+    if item.get("indirect_selection", "eager") not in INDIRECT_SELECTION:
+        allowed = ", ".join(INDIRECT_SELECTION)
+        raise PipelineError(f"{where}: dbt step {name!r}: indirect_selection must be one of {allowed}")
+    if "vars" in item and not isinstance(item["vars"], Mapping):
+        raise PipelineError(f"{where}: dbt step {name!r}: vars must be a table ({{key = value}})")
+    if "full_refresh" in item and not isinstance(item["full_refresh"], bool):
+        raise PipelineError(f"{where}: dbt step {name!r}: full_refresh must be true or false")
+    return DbtSelection(
+        name,
+        item.get("select"),
+        item.get("exclude"),
+        item.get("indirect_selection"),
+        dict(item["vars"]) if "vars" in item else None,
+        bool(item.get("full_refresh", False)),
+    )
 
 
 def pipeline_from_mapping(name: str, table: Mapping[str, Any], base: Path, where: str) -> Pipeline:
@@ -223,6 +277,14 @@ def pipeline_from_mapping(name: str, table: Mapping[str, Any], base: Path, where
     if steps and "dbt_project" not in table:
         raise PipelineError(f'{where}: dbt_steps without a dbt_project; give dbt_project = "path/to/project"')
     project = str((base / table["dbt_project"]).resolve()) if "dbt_project" in table else None
+    batches = table.get("batches", DEFAULT_BATCHES)
+    if batches not in BATCH_MODES:
+        raise PipelineError(f"{where}: batches must be one of {', '.join(BATCH_MODES)} (what one batch of a table is)")
+    dbt_sources = table.get("dbt_sources")
+    if dbt_sources is not None and dbt_sources not in DBT_SOURCES:
+        raise PipelineError(f"{where}: dbt_sources must be one of {', '.join(DBT_SOURCES)}")
+    if dbt_sources is not None and project is None:
+        raise PipelineError(f'{where}: dbt_sources without a dbt_project; give dbt_project = "path/to/project"')
     return Pipeline(
         name=name,
         source=_kit_value(table["source"], base),
@@ -232,6 +294,8 @@ def pipeline_from_mapping(name: str, table: Mapping[str, Any], base: Path, where
         layers=tuple(_kit_value(x, base) for x in layers),
         generator=table.get("generator"),
         dags=str((base / table["dags"]).resolve()) if "dags" in table else None,
+        batches=batches,
+        dbt_sources=dbt_sources,
         declared_in=where,
     )
 

@@ -37,6 +37,7 @@ class DeployStep(StepResult):
     warehouse: str
     created: list[str] = field(default_factory=list)
     existing: list[str] = field(default_factory=list)
+    dbt_sources: list[str] = field(default_factory=list)  # the project's files the pipeline's dbt_sources rewrote
 
 
 @dataclass

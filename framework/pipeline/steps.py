@@ -19,6 +19,8 @@ per layer, its dbt project and steps; pipelines are declared in ``pyproject.toml
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import json
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -29,18 +31,21 @@ from typing import Any, TypeAlias
 from sqlalchemy import Table, func, inspect, select
 from sqlalchemy.engine import URL, Engine
 
-from ..dbt.runner import DbtNode, prepare_dbt, run_dbt
+from ..dbt.generate import source_changes, write_changes
+from ..dbt.listing import project_manifest
+from ..dbt.runner import DbtNode, DbtResult, failure_message, prepare_dbt, run_dbt
 from ..engines import ENGINES
 from ..engines.connect import check_connection, ensure_schemas, physical_schema
 from ..engines.urls import with_driver
-from ..errors import DatakitError, PipelineError
+from ..errors import DatakitError, DbtError, PipelineError
+from ..kits.bronze import BronzeDatakit
 from ..kits.deploy import deploy_data_objects
 from ..kits.discovery import Datakit
 from ..kits.validate import validate_deployment
 from ..loading.loader import BulkDataLoader, pair_datakit_tables
 from ..targets.resolve import DatabaseTarget, resolve_target
 from ..targets.runs import Database
-from .declared import Pipeline, get_pipeline
+from .declared import DbtSelection, Pipeline, get_pipeline
 from .lock import warehouse_lock
 from .results import DbtStep, DeployStep, PipelineSummary, TableLoad, ValidateStep
 
@@ -58,6 +63,7 @@ __all__ = [
     "deploy_warehouse",
     "get_pipeline",
     "load_bronze_table",
+    "point_dbt_sources",
     "run_pipeline",
     "summarize_warehouse",
     "tables_to_load",
@@ -133,7 +139,8 @@ def deploy_warehouse(warehouse: Where, pipeline: str | Pipeline = "pagila") -> D
     started = time.perf_counter()
     database = resolve_target(warehouse)
     kit = spec.kit("bronze")
-    result = deploy_data_objects(kit, database)  # raises DeployError, one line, when the DDL is refused
+    # raises DeployError, one line, when the DDL is refused; bronze's current-state views as the pipeline's batches say
+    result = deploy_data_objects(kit, database, batches=spec.batches)
     contract_tables = [t for name in spec.layer_names() for t in spec.kit(name).tables]
     if contract_tables:
         engine = _engine(database, contract_tables, "warehouse")
@@ -141,7 +148,23 @@ def deploy_warehouse(warehouse: Where, pipeline: str | Pipeline = "pagila") -> D
             ensure_schemas(engine, {t.schema for t in contract_tables})
         finally:
             engine.dispose()
-    return DeployStep(time.perf_counter() - started, database.safe_url, list(result.created), list(result.existing))
+    written = point_dbt_sources(spec) if spec.dbt_sources else []
+    seconds = time.perf_counter() - started
+    return DeployStep(seconds, database.safe_url, list(result.created), list(result.existing), written)
+
+
+def point_dbt_sources(pipeline: str | Pipeline = "pagila") -> list[str]:
+    """Point the dbt project's sources of bronze where the pipeline's ``dbt_sources`` says; the files written.
+
+    ``"current"``: each bronze table's entry reads its current-state view (``identifier: <table>__current``);
+    ``"history"``: the table itself. What ``datakits dbt sources BRONZE --project P [--current]`` writes: the
+    project's own source entry of that name is edited in place, else ``models/_<kit>__sources.yml``."""
+    spec = get_pipeline(pipeline)
+    kit = spec.kit("bronze")
+    if isinstance(kit, BronzeDatakit):  # named as the scaffold names it: <kit>_bronze, not "(derived from ...)"
+        kit = dataclasses.replace(kit, name=kit.name.split(" (derived from ", 1)[0])
+    changes = source_changes(kit, project=spec.project_path(), current=spec.dbt_sources == "current")
+    return [str(path) for path in write_changes(changes)]
 
 
 def tables_to_load(source: Where, pipeline: str | Pipeline = "pagila") -> list[str]:
@@ -200,10 +223,78 @@ def dbt_step(
     spec = get_pipeline(pipeline)
     selection = spec.dbt_step(step)
     started = time.perf_counter()
+    project = spec.project_path()
     result = run_dbt(
-        spec.project_path(), resolve_target(warehouse), ("build",), select=selection.select, progress=progress
+        project,
+        resolve_target(warehouse),
+        ("build", *selection.flags()),
+        select=selection.select,
+        vars=selection.vars,
+        progress=progress,
+        check=False,
     )
+    if result.failed:
+        failures = {n.unique_id: n.message or n.status for n in result.failed}
+        raise DbtError(_later_step_hint(spec, selection, result) or failure_message(result), failures, result)
     return DbtStep(time.perf_counter() - started, selection.name, selection.select or "", result.counts())
+
+
+def _later_step_hint(spec: Pipeline, step: DbtSelection, result: DbtResult) -> str | None:
+    """One line per failing test that reads a model a later step builds, saying so; None when there is none."""
+    later = spec.dbt_steps[[s.name for s in spec.dbt_steps].index(step.name) + 1 :]
+    if not later or not any(n.resource_type == "test" for n in result.failed):
+        return None
+    manifest = _manifest(result, spec.project_path())
+    if manifest is None:
+        return None
+    built = {n.unique_id for n in result.nodes if n.builds}
+    lines = []
+    for node in result.failed:
+        if node.resource_type != "test":
+            continue
+        reads = manifest.get("nodes", {}).get(node.unique_id, {}).get("depends_on", {}).get("nodes", [])
+        for model in (m for m in reads if m.startswith("model.") and m not in built):
+            owner = next((s for s in later if _selects(s, manifest["nodes"].get(model, {}))), None)
+            if owner is not None:
+                named = _selects(step, manifest["nodes"].get(node.unique_id, {}))  # by its folder, say
+                fix = f'exclude = "{node.name}"' if named else 'indirect_selection = "cautious"'
+                lines.append(
+                    f'test {node.name} reads model {model.rsplit(".", 1)[-1]}, built by the later step "{owner.name}": '
+                    f'give step "{step.name}" {fix} or move the test'
+                )
+                break
+    return "; ".join(lines) or None
+
+
+def _manifest(result: DbtResult, project: Path) -> dict[str, Any] | None:
+    """The run's manifest when dbt wrote one beside its results, else the project's as a listing parses it."""
+    path = result.target_path / "manifest.json" if result.target_path is not None else None
+    try:
+        if path is not None and path.is_file():
+            found: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+            return found
+    except (OSError, ValueError):
+        pass
+    return project_manifest(project)
+
+
+def _selects(step: DbtSelection, node: Mapping[str, Any]) -> bool:
+    """Whether ``step``'s selection names the node: by name, a folder of its path, ``path:``, ``tag:``
+    (a plain reading of dbt's syntax: enough to name the step in a message, not to run one)."""
+    if step.select is None:
+        return True
+    fqn = node.get("fqn", [])
+    for word in step.select.replace(",", " ").split():
+        word = word.strip("+@").removeprefix("fqn:")
+        if word.startswith("tag:"):
+            if word[4:] in node.get("tags", []):
+                return True
+        elif word.startswith("path:"):
+            if str(node.get("original_file_path", "")).startswith(word[5:].rstrip("/")):
+                return True
+        elif word == node.get("name") or word in fqn[1:]:
+            return True
+    return False
 
 
 def dbt_silver(warehouse: Where, pipeline: str | Pipeline = "pagila") -> DbtStep:

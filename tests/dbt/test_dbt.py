@@ -407,3 +407,28 @@ def test_cli_bad_input_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.Cap
         "postgres_container or a postgresql:// URL); sqlite_memory is sqlite",
         f"datakits: dbt project {tmp_path} {missing}",
     ]
+
+
+def test_cli_sources_current_reads_each_bronze_tables_current_state(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["dbt", "sources", "pagila_bronze", "--current"]) == 0
+    printed = capsys.readouterr().out
+    assert "  - name: actor\n    identifier: actor__current\n" in printed and printed.count("identifier:") == 15
+    project = tmp_path / "project"
+    (project / "models").mkdir(parents=True)
+    (project / "dbt_project.yml").write_text("name: p\nprofile: p\n")
+    own = project / "models" / "sources.yml"
+    own.write_text(  # the project's own entry: a comment, an identifier of its own on one table
+        "version: 2\nsources:\n  - name: pagila_bronze  # bronze\n    tables:\n"
+        "      - name: actor\n        description: the actors\n      - name: film\n        identifier: film_v2\n"
+    )
+    assert main(["dbt", "sources", "pagila_bronze", "--project", str(project), "--current"]) == 0
+    edited = own.read_text()
+    assert "      - name: actor\n        identifier: actor__current\n        description: the actors\n" in edited
+    assert "identifier: film_v2" not in edited and "identifier: film__current" in edited
+    assert "# bronze" in edited
+    assert main(["dbt", "sources", "pagila_bronze", "--project", str(project), "--current", "--check"]) == 0
+    assert main(["dbt", "sources", "pagila_bronze", "--project", str(project), "--check"]) == 1
+    assert main(["dbt", "sources", "pagila_bronze", "--project", str(project)]) == 0  # back to the history
+    assert "__current" not in own.read_text() and "description: the actors" in own.read_text()

@@ -158,7 +158,7 @@ def test_counts(datakit_airflow):
 @pytest.mark.parametrize(
     ("table", "expected"),
     [
-        ('source = "kits/x"\ncolour = "blue"\n', "unknown key 'colour'; the keys are bronze, dags, dbt_project"),
+        ('source = "kits/x"\ncolour = "blue"\n', "unknown key 'colour'; the keys are batches, bronze, dags"),
         ('bronze = "kits/x"\n', "no source; name the source datakit"),
         ('source = "kits/x"\ndbt_steps = ["build"]\n', "dbt_steps without a dbt_project"),
         ('source = "kits/x"\ndbt_project = "w"\ndbt_steps = ["load"]\n', "dbt step name 'load' is taken"),
