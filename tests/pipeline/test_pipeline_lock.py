@@ -200,12 +200,13 @@ def test_the_lock_sessions_have_keepalives_and_bounded_statements(
     with warehouse_lock(warehouse) as lock:
         assert lock is not None and len(lock.held) == 2
         for held in lock.held:
-            conn = held._conn
-            assert conn is not None
-            settings = {
-                name: conn.execute(text(f"SHOW {name}")).scalar()
-                for name in ("statement_timeout", "lock_timeout", "tcp_keepalives_idle", "tcp_keepalives_count")
-            }
+            with held._guard:  # the watcher's connection: not while it pings
+                conn = held._conn
+                assert conn is not None
+                settings = {
+                    name: conn.execute(text(f"SHOW {name}")).scalar()
+                    for name in ("statement_timeout", "lock_timeout", "tcp_keepalives_idle", "tcp_keepalives_count")
+                }
             assert settings == {
                 "statement_timeout": "30s",
                 "lock_timeout": "30s",
@@ -219,3 +220,60 @@ def test_the_lock_sessions_have_keepalives_and_bounded_statements(
                 assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE) == 10
                 assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL) == 5
                 assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT) == 3
+
+
+def test_on_mysql_the_lock_sessions_have_keepalives_and_a_lost_one_is_seen(servers: Any) -> None:
+    import socket
+
+    from framework.engines.generic.server import _socket_of
+
+    _, run = servers.get("mysql_local")
+    warehouse = run.create_database("lock_mysql")
+    try:
+        with warehouse_lock(warehouse) as lock:
+            assert lock is not None and len(lock.held) == 2
+            for held in lock.held:
+                with held._guard:  # the watcher's connection: not while it pings
+                    conn = held._conn
+                    assert conn is not None
+                    assert conn.execute(text("SELECT @@SESSION.wait_timeout")).scalar() == 60
+                    fd = _socket_of(conn)
+                    assert fd is not None
+                    with socket.socket(fileno=os.dup(fd)) as sock:
+                        assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
+                        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE) == 10
+                    session = conn.execute(text("SELECT CONNECTION_ID()")).scalar()
+            gate = lock.held[-1]  # the presence, the last one asked
+            engine = warehouse.engine(isolation_level="AUTOCOMMIT")
+            with engine.connect() as conn:
+                conn.execute(text(f"KILL {int(session)}"))  # as an administrator would
+            engine.dispose()
+            assert gate.lost.wait(30)  # seen at once by the watcher asleep on the socket
+            with pytest.raises(PipelineError, match=r"^lost the pipeline lock on "):
+                lock.check()
+    except PipelineError as exc:  # the block's end checks too
+        assert str(exc).startswith("lost the pipeline lock on ")
+    finally:
+        run.drop(warehouse)
+
+
+def test_run_pipeline_stops_at_its_next_step_when_it_loses_the_lock(
+    source_and_warehouse: tuple[Database, Database],
+) -> None:
+    from framework import run_pipeline
+
+    source, warehouse = source_and_warehouse
+    lines: list[str] = []
+
+    def report(line: str) -> None:
+        lines.append(line)
+        if line.startswith("deploy"):  # the run is in the warehouse: an administrator ends its lock session
+            pid = _lock_pids(warehouse)["gate"]
+            assert pid is not None
+            _terminate(warehouse, pid)
+
+    with pytest.raises(PipelineError, match=r"^lost the pipeline lock on .*; run it again$"):
+        run_pipeline(source, warehouse, "lost-1", workers=2, report=report)
+    assert not any(line.startswith(("dbt_", "validate", "  model")) for line in lines), lines
+    with warehouse_lock(warehouse, wait=5):  # and it let go of the rest: the next run comes in at once
+        pass
