@@ -314,13 +314,16 @@ def _run_steps(
     say(f"tables      {len(tables)} to load from {resolve_target(source).safe_url}")
     started = time.perf_counter()
     errors: list[DatakitError] = []
+    stopped = False
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="datakits-pipeline") as pool:
         futures = [pool.submit(load_bronze_table, source, warehouse, table, batch_id, spec) for table in tables]
         warm_dbt(warehouse, spec)  # while the loads wait on the databases
         for table, future in zip(tables, futures, strict=True):
             try:
-                check()
+                if not stopped:
+                    check()
             except DatakitError as exc:  # lost the lock: the loads running finish, no other starts
+                stopped = True
                 for rest in futures:
                     rest.cancel()
                 errors.insert(0, exc)
