@@ -1,22 +1,30 @@
 """Progress of table loads on stderr (a bar per table: rows and rows/s) and the summary table.
 
 :class:`Progress` is what :class:`~framework.loading.loader.BulkDataLoader` reports to; :class:`ProgressBoard`
-draws it. On a terminal the board redraws one line per table in place; elsewhere (CI logs) it
-prints one line per table when that table is done. It is safe to call from several threads.
+draws it. On a terminal the board is a :mod:`rich.progress` display: one line per table, redrawn in
+place, fitted to the terminal's width (a long table name is cut with an ellipsis; a line never wraps),
+safe to call from several threads. Elsewhere, or when ``CI`` is set (CI logs that claim a terminal), it
+prints one plain line per table when that table is done.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Protocol, TextIO
+from types import TracebackType
+from typing import TYPE_CHECKING, Protocol, TextIO
+
+if TYPE_CHECKING:
+    from rich.progress import Progress as RichProgress
+    from rich.progress import TaskID
 
 from .results import LoadResult
 
-__all__ = ["Progress", "ProgressBoard", "format_summary"]
+__all__ = ["Progress", "ProgressBoard", "format_summary", "is_live"]
 
 BAR_WIDTH = 24
 
@@ -54,28 +62,44 @@ class _Line:
         return f"{name:<{width}} {bar} {self.read:>11,} rows {rate:>10,.0f} rows/s {self.status}".rstrip()
 
 
+def is_live(stream: TextIO) -> bool:
+    """Redraw in place on ``stream``: a terminal, and not under CI (``CI`` set), nor ``TERM=dumb``."""
+    try:
+        terminal = stream.isatty()
+    except (AttributeError, ValueError):  # closed, or not a real stream
+        return False
+    ci = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+    return terminal and not ci and os.environ.get("TERM") != "dumb"
+
+
 class ProgressBoard:
-    """Draws a progress line per table on ``stream`` (stderr by default)."""
+    """Draws a progress line per table on ``stream`` (stderr by default): live on a terminal, else plain lines.
+
+    The live display starts with the first table and stops once every table started is done (or at
+    :meth:`close`, or at the end of a ``with`` block), leaving the last frame on the screen."""
 
     def __init__(self, stream: TextIO | None = None, *, interval: float = 0.2, live: bool | None = None) -> None:
         self.stream = stream if stream is not None else sys.stderr
         self.interval = interval
-        self.live = self.stream.isatty() if live is None else live
+        self.live = is_live(self.stream) if live is None else live
         self._lines: dict[str, _Line] = {}
-        self._drawn = 0
+        self._tasks: dict[str, TaskID] = {}
+        self._rich: RichProgress | None = None
         self._last = 0.0
         self._lock = threading.Lock()
 
     def start(self, table: str, total: int | None) -> None:
         with self._lock:
-            self._lines[table] = _Line(total)
-            self._draw(force=True)
+            self._lines[table] = line = _Line(total)
+            if self.live:
+                self._show(table, line, force=True)
 
     def update(self, table: str, rows_read: int, rows_written: int) -> None:
         with self._lock:
             line = self._lines.setdefault(table, _Line())
             line.read = rows_read
-            self._draw()
+            if self.live:
+                self._show(table, line)
 
     def finish(self, result: LoadResult) -> None:
         with self._lock:
@@ -83,24 +107,74 @@ class ProgressBoard:
             line.read, line.seconds = result.rows_read, result.seconds
             line.status = "ok" if result.success else "FAILED"
             if self.live:
-                self._draw(force=True)
+                self._show(result.table, line, force=True)
+                if all(done.seconds is not None for done in self._lines.values()):
+                    self._stop()
             else:
                 self.stream.write(line.render(result.table, len(result.table)) + "\n")
                 self.stream.flush()
 
-    def _draw(self, force: bool = False) -> None:
-        if not self.live:
-            return
+    def close(self) -> None:
+        """Stop the live display (it stops by itself once every table is done)."""
+        with self._lock:
+            self._stop()
+
+    def __enter__(self) -> ProgressBoard:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def _board(self) -> RichProgress:
+        if self._rich is None:
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
+            from rich.table import Column
+
+            console = Console(file=self.stream, force_terminal=True, highlight=False, soft_wrap=False)
+            # the numbers keep their width; the name and the bar share what is left of the terminal's
+            self._rich = Progress(
+                TextColumn(
+                    "{task.description}",
+                    markup=False,
+                    table_column=Column(ratio=3, no_wrap=True, overflow="ellipsis", min_width=5),
+                ),
+                BarColumn(bar_width=None, table_column=Column(ratio=1, max_width=24)),
+                TaskProgressColumn(table_column=Column(no_wrap=True, width=4)),
+                TextColumn("{task.fields[rows]:>11,} rows", table_column=Column(no_wrap=True)),
+                TextColumn("{task.fields[rate]:>10,.0f} rows/s", table_column=Column(no_wrap=True)),
+                TextColumn("{task.fields[status]}", markup=False, table_column=Column(no_wrap=True, width=6)),
+                console=console,
+                expand=True,
+                auto_refresh=False,  # redrawn on updates, at most every ``interval``: no thread of its own
+                redirect_stdout=False,
+                redirect_stderr=False,
+            )
+        if not self._rich.live.is_started:
+            self._rich.start()
+        return self._rich
+
+    def _show(self, table: str, line: _Line, force: bool = False) -> None:
+        board = self._board()
+        seconds = line.seconds if line.seconds is not None else time.perf_counter() - line.started
+        rate = line.read / seconds if seconds > 0 else 0.0
+        total = line.total if line.seconds is None else (line.total or line.read)
+        if table not in self._tasks:
+            self._tasks[table] = board.add_task(table, total=total, rows=0, rate=0.0, status="")
+        board.update(
+            self._tasks[table], total=total, completed=line.read, rows=line.read, rate=rate, status=line.status
+        )
         now = time.perf_counter()
-        if not force and now - self._last < self.interval:
-            return
-        self._last = now
-        width = max((len(n) for n in self._lines), default=0)
-        out = [f"\x1b[{self._drawn}F"] if self._drawn else []
-        out += [f"\x1b[2K{line.render(name, width)}\n" for name, line in self._lines.items()]
-        self._drawn = len(self._lines)
-        self.stream.write("".join(out))
-        self.stream.flush()
+        if force or now - self._last >= self.interval:
+            self._last = now
+            board.refresh()
+
+    def _stop(self) -> None:
+        if self._rich is not None and self._rich.live.is_started:
+            self._rich.refresh()
+            self._rich.stop()
 
 
 def format_summary(results: Iterable[LoadResult]) -> str:

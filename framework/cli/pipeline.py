@@ -104,6 +104,7 @@ def run(args: argparse.Namespace) -> int:
                 staged,
                 spec.kit("source"),
                 generator=spec.generator,
+                generator_from=spec.generator_from,
                 name=f"pipeline {spec.name}",
                 seed=args.seed,
                 say=_say,

@@ -13,13 +13,14 @@ loads then read it like any source.
 from __future__ import annotations
 
 import importlib
+import inspect
 import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ..errors import DatakitError, PipelineError
 from ..kits.discovery import Datakit
@@ -107,16 +108,29 @@ def databases(
             server.stop()
 
 
-def _generator(spec: str) -> Callable[..., Any]:
-    """A ``datakits.generators`` name, or ``module:function``."""
+def _generator(spec: str, base: str | None = None) -> Callable[..., Any]:
+    """A ``datakits.generators`` name, or ``module:function`` of a module in the project's folder ``base``.
+
+    The function must be a Python function taking ``(target, scale=..., seed=...)``: never any callable
+    (``os:system``)."""
     if ":" not in spec:
         return load_generator(spec)
     module, function = spec.split(":", 1)
+    if base is not None and base not in sys.path:
+        sys.path.insert(0, base)  # the project's own modules, as pytest's rootdir-relative imports
     try:
-        found: Callable[..., Any] = getattr(importlib.import_module(module), function)
+        found = getattr(importlib.import_module(module), function)
     except (ImportError, AttributeError) as exc:
         raise DatakitError(f"generator {spec}: {type(exc).__name__}: {exc}") from None
-    return found
+    try:
+        fits = inspect.isfunction(found) and bool(inspect.signature(found).bind(None, scale=1.0, seed=0))
+    except TypeError:
+        fits = False
+    if not fits:
+        raise DatakitError(
+            f"generator {spec} is not a generator: a Python function taking (target, scale=..., seed=...)"
+        )
+    return cast("Callable[..., Any]", found)
 
 
 def fill_source(
@@ -126,6 +140,7 @@ def fill_source(
     *,
     generator: str | None,
     name: str,
+    generator_from: str | None = None,
     seed: int = 0,
     say: Callable[[str], None] | None = None,
 ) -> None:
@@ -139,7 +154,7 @@ def fill_source(
         assert source.scale is not None
         if generator is None:
             raise PipelineError(f"{name} has no generator: give --source URL or a folder of CSV files")
-        counts = _generator(generator)(database, scale=source.scale, seed=seed)
+        counts = _generator(generator, generator_from)(database, scale=source.scale, seed=seed)
         what = f"at scale {source.scale:g}"
     verb = "files   " if source.folder is not None else "generate"
     seconds = time.perf_counter() - started

@@ -180,6 +180,19 @@ def _check_postgres(database: Database | TargetConfig | URL | str) -> URL:
     return url
 
 
+def _query(url: URL, key: str) -> str | None:
+    """A value of the URL's query string (``?password=``), the first when given twice."""
+    value = url.query.get(key)
+    if isinstance(value, tuple):
+        value = value[0] if value else None
+    return value or None
+
+
+def _password(url: URL) -> str | None:
+    """The password, wherever the URL holds it: ``user:password@`` or ``?password=``."""
+    return url.password or _query(url, "password")
+
+
 def _profile(url: URL, threads: int) -> dict[str, Any]:
     """dbt's profile for a PostgreSQL URL (dbt-postgres: the one adapter installed)."""
     kind = engine_kind(engine_of(url))
@@ -190,7 +203,7 @@ def _profile(url: URL, threads: int) -> dict[str, Any]:
         "type": kind.dbt_adapter,
         "host": str(host),
         "port": int(url.port or kind.default_port or 0),
-        "user": url.username or "postgres",
+        "user": url.username or _query(url, "user") or "postgres",
         "password": "{{ env_var('" + PASSWORD_ENV + "', '') }}",
         "dbname": url.database or "postgres",
         "schema": "public",
@@ -784,7 +797,7 @@ def run_dbt(
         cli = _cli_args(args, project, state, profiles, select, vars, log)
         started = time.perf_counter()
         if subprocess:
-            nodes, problem = _in_subprocess(cli, url.password, progress)
+            nodes, problem = _in_subprocess(cli, _password(url), progress)
         else:
             kept = (args[0] if args else "build") in MANIFEST_COMMANDS and reuses_parse()
             given = Path(state_dir) if state_dir is not None else None
@@ -792,7 +805,7 @@ def run_dbt(
             manifest = (
                 functools.partial(_kept_manifest, project, url, vars, given, parsed, threads) if kept else None
             )
-            nodes, problem = _in_process(cli, url.password, progress, manifest)
+            nodes, problem = _in_process(cli, _password(url), progress, manifest)
         seconds = time.perf_counter() - started
         found = nodes if nodes is not None else _read_results(results_file)
         result = DbtResult(command, shown, found, seconds, state / "target")

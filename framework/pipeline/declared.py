@@ -27,8 +27,18 @@ that declares it. The ``pyproject.toml`` looked at is the nearest one, from the 
 the folder given) upward, that has a ``[tool.datakits]`` table. A package declares its pipelines
 through the ``datakits.pipelines`` entry point: a mapping with the same keys, whose paths read
 relative to the module that holds it (this project declares Pagila so: ``datakits.pipelines:PAGILA``).
-A ``pyproject.toml`` declaration wins over an entry point of the same name. An unknown key, a value of
-the wrong kind or a missing ``source`` is one line naming the key and the file.
+A ``pyproject.toml`` declaration wins over an entry point of the same name, and says so in one line
+(logged once per process: ``pipeline 'pagila' of <file> shadows the one of entry point ...``). An
+unknown key, a value of the wrong kind or a missing ``source`` is one line naming the key and the file.
+A pipeline's name is letters, digits, ``_``, ``.`` and ``-`` (no escape code or newline reaches a
+terminal). An entry point that does not load, or whose value is not a valid declaration, is logged in
+one line naming it and its distribution, and the others are used as if it were not there.
+
+A ``generator`` is either a name registered under the ``datakits.generators`` entry point, or
+``module:function`` where ``module`` is a module of the declaring project (a ``.py`` file or a package
+in the folder of the declaring ``pyproject.toml``, or of the entry point's module): never a module from
+elsewhere (``os:system`` is refused where it is declared). When run, ``function`` must be a Python
+function taking ``(target, scale=..., seed=...)``.
 """
 
 from __future__ import annotations
@@ -37,10 +47,11 @@ import dataclasses
 import functools
 import importlib
 import importlib.metadata
+import logging
 import re
 import sys
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,6 +81,18 @@ DBT_SOURCES = ("history", "current")
 #: the DAG's own tasks: a dbt step may not take their names
 TASKS = {"deploy", "tables", "load", "validate", "summary"}
 REPOSITORY = Path(__file__).resolve().parents[2]
+NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+_GENERATOR = re.compile(r"(?:[A-Za-z_]\w*)(?:\.[A-Za-z_]\w*)*(?::[A-Za-z_]\w*)?")
+
+log = logging.getLogger(__name__)
+_said: set[str] = set()
+
+
+def _say_once(line: str) -> None:
+    """Log ``line`` once per process (a warning: with no logging set up, one line on stderr)."""
+    if line not in _said:
+        _said.add(line)
+        log.warning("%s", line)
 
 
 @dataclass(frozen=True)
@@ -114,6 +137,7 @@ class Pipeline:
     dags: str | None = None
     batches: BatchMode = DEFAULT_BATCHES  # what a batch is: "full" (the whole table) or "incremental"
     dbt_sources: str | None = None  # "current" or "history": the pipeline points its dbt sources of bronze there
+    generator_from: str | None = None  # the folder a module:function generator is imported from
     declared_in: str = "the library"
     _kits: dict[str, Datakit] = field(default_factory=dict, repr=False, compare=False, hash=False)
 
@@ -259,15 +283,19 @@ def _step_table(item: Mapping[str, Any], where: str) -> DbtSelection:
 
 def pipeline_from_mapping(name: str, table: Mapping[str, Any], base: Path, where: str) -> Pipeline:
     """A :class:`Pipeline` from a declaration's keys, its paths relative to ``base``; ``where`` names the place."""
-    where = f"{where} [tool.datakits.pipelines.{name}]" if where.endswith(".toml") else where
+    where = f"{where} [tool.datakits.pipelines.{_shown(str(name))}]" if where.endswith(".toml") else where
     if not isinstance(table, Mapping):
         raise PipelineError(f"{where}: a pipeline is a table of keys ({', '.join(sorted(KEYS))})")
     unknown = sorted(set(table) - KEYS)
     if unknown:
         raise PipelineError(f"{where}: unknown key {unknown[0]!r}; the keys are {', '.join(sorted(KEYS))}")
+    if not isinstance(name, str) or not NAME.fullmatch(name):
+        raise PipelineError(f"{where}: pipeline name {name!r}: use letters, digits, _, . and - only")
     for key in ("source", "bronze", "dbt_project", "generator", "dags"):
         if key in table and not isinstance(table[key], str):
             raise PipelineError(f"{where}: {key} must be a string (a path or a name)")
+    if "generator" in table:
+        _check_generator(table["generator"], base, where)
     if "source" not in table:
         raise PipelineError(f'{where}: no source; name the source datakit (source = "kits/my_source")')
     layers = table.get("layers", [])
@@ -297,7 +325,19 @@ def pipeline_from_mapping(name: str, table: Mapping[str, Any], base: Path, where
         batches=batches,
         dbt_sources=dbt_sources,
         declared_in=where,
+        generator_from=str(base.resolve()) if ":" in table.get("generator", "") else None,
     )
+
+
+def _check_generator(value: str, base: Path, where: str) -> None:
+    """A generator is a ``datakits.generators`` name or ``module:function`` of a module in ``base``."""
+    rule = "a name registered under datakits.generators, or module:function of a module in the project's folder"
+    if not _GENERATOR.fullmatch(value):
+        raise PipelineError(f"{where}: generator {value!r} is not {rule}")
+    if ":" in value:
+        module = Path(*value.split(":", 1)[0].split("."))
+        if not ((base / module).with_suffix(".py").is_file() or (base / module / "__init__.py").is_file()):
+            raise PipelineError(f"{where}: generator {value!r}: no module {module} in {base}; a generator is {rule}")
 
 
 def find_pyproject(start: str | Path | None = None) -> Path | None:
@@ -307,8 +347,10 @@ def find_pyproject(start: str | Path | None = None) -> Path | None:
         folder = folder.parent
     for candidate in (folder, *folder.parents):
         path = candidate / "pyproject.toml"
-        if path.is_file() and "datakits" in _read_toml(path).get("tool", {}):
-            return path
+        if path.is_file():
+            tool = _read_toml(path).get("tool", {})
+            if isinstance(tool, dict) and "datakits" in tool:
+                return path
     return None
 
 
@@ -322,41 +364,76 @@ def _read_toml(path: Path) -> dict[str, Any]:
 def pipelines_from_pyproject(path: str | Path) -> dict[str, Pipeline]:
     """The pipelines a ``pyproject.toml`` declares under ``[tool.datakits.pipelines]``."""
     path = Path(path).resolve()
-    tool = _read_toml(path).get("tool", {}).get("datakits", {})
+    tool = _read_toml(path).get("tool", {})
+    if not isinstance(tool, dict):
+        raise PipelineError(f"{path}: tool must be a table ([tool.datakits.pipelines.NAME])")
+    tool = tool.get("datakits", {})
+    if not isinstance(tool, dict):
+        raise PipelineError(f"{path}: datakits in [tool] must be a table ([tool.datakits.pipelines.NAME])")
     unknown = sorted(set(tool) - {"pipelines"})
     if unknown:
         raise PipelineError(f"{path}: unknown key {unknown[0]!r} in [tool.datakits]; it holds pipelines")
     tables = tool.get("pipelines", {})
+    if not isinstance(tables, dict):
+        raise PipelineError(f"{path}: pipelines in [tool.datakits] must be a table ([tool.datakits.pipelines.NAME])")
     return {name: pipeline_from_mapping(name, table, path.parent, str(path)) for name, table in tables.items()}
 
 
-def _entry_points() -> Iterator[Pipeline]:
+def _shown(text: str) -> str:
+    """``text`` as it is when plain, else its ``repr`` (no escape code or newline reaches a terminal)."""
+    return text if text.isprintable() else repr(text)
+
+
+def _entry_points() -> tuple[dict[str, Pipeline], dict[str, PipelineError]]:
+    """The entry points' pipelines by name, and the broken ones' errors (each logged once, in one line)."""
+    found: dict[str, Pipeline] = {}
+    broken: dict[str, PipelineError] = {}
     for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
-        where = f"entry point {ENTRY_POINT_GROUP}:{ep.name} ({ep.value})"
+        dist = f"{ep.dist.name} {ep.dist.version}" if ep.dist is not None else "an unknown distribution"
+        where = f"entry point {ENTRY_POINT_GROUP}:{_shown(ep.name)} ({_shown(ep.value)}) of {dist}"
         try:
             declared = ep.load()
             module = sys.modules[ep.module]
+            base = Path(module.__file__ or ".").resolve().parent
+            found[ep.name] = pipeline_from_mapping(ep.name, declared, base, where)
+        except PipelineError as exc:
+            broken[ep.name] = PipelineError(f"skipped {exc}")
         except Exception as exc:  # a package's declaration may fail to import in any way; name it
-            raise PipelineError(f"{where} does not load: {type(exc).__name__}: {exc}") from None
-        base = Path(module.__file__ or ".").resolve().parent
-        yield pipeline_from_mapping(ep.name, declared, base, where)
+            detail = " ".join(str(exc).split())[:200]
+            broken[ep.name] = PipelineError(f"skipped {where}: it does not load: {type(exc).__name__}: {detail}")
+    for error in broken.values():
+        _say_once(str(error))
+    return found, broken
 
 
 def declared_pipelines(start: str | Path | None = None) -> dict[str, Pipeline]:
-    """Every declared pipeline by name: the entry points', then the nearest ``pyproject.toml``'s (which win)."""
-    found = {p.name: p for p in _entry_points()}
+    """Every declared pipeline by name: the entry points', then the nearest ``pyproject.toml``'s (which win).
+
+    A broken entry point is left out (one line logged); a ``pyproject.toml`` pipeline of an entry point's
+    name shadows it (one line logged)."""
+    return _declared(start)[0]
+
+
+def _declared(start: str | Path | None) -> tuple[dict[str, Pipeline], dict[str, PipelineError]]:
+    found, broken = _entry_points()
     pyproject = find_pyproject(start)
     if pyproject is not None:
-        found.update(pipelines_from_pyproject(pyproject))
-    return found
+        for name, spec in pipelines_from_pyproject(pyproject).items():
+            if name in found:
+                _say_once(f"pipeline {name!r} of {pyproject} shadows the one of {found[name].declared_in}")
+            found[name] = spec
+            broken.pop(name, None)
+    return found, broken
 
 
 def get_pipeline(pipeline: str | Pipeline = "pagila", start: str | Path | None = None) -> Pipeline:
     """A declared pipeline by name (see :func:`declared_pipelines`), or the one given."""
     if isinstance(pipeline, Pipeline):
         return pipeline
-    found = declared_pipelines(start)
+    found, broken = _declared(start)
     if pipeline not in found:
+        if pipeline in broken:
+            raise broken[pipeline]
         known = ", ".join(sorted(found)) or "none declared"
         raise PipelineError(f"unknown pipeline {pipeline!r}; use one of {known}")
     return found[pipeline]

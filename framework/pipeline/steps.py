@@ -364,8 +364,8 @@ def run_pipeline(
     A load that fails lets the others finish (each is its own batch), then raises its error.
     One run at a time per warehouse: a second waits for the first (:mod:`framework.pipeline.lock`).
     """
-    with warehouse_lock(resolve_target(warehouse), report):
-        return _run_steps(source, warehouse, batch_id, pipeline, workers, report)
+    with warehouse_lock(resolve_target(warehouse), report) as lock:
+        return _run_steps(source, warehouse, batch_id, pipeline, workers, report, lock.check if lock else None)
 
 
 def warm_dbt(warehouse: Where, pipeline: str | Pipeline = "pagila") -> None:
@@ -388,10 +388,14 @@ def _run_steps(
     pipeline: str | Pipeline,
     workers: int,
     report: Callable[[str], None] | None,
+    check: Callable[[], None] | None = None,
 ) -> PipelineSummary:
+    """The steps; ``check`` between two (it raises when the run lost the warehouse's lock)."""
     spec = get_pipeline(pipeline)
     say = report or (lambda line: None)
+    check = check or (lambda: None)
     steps: dict[str, float] = {}
+    check()
     deployed = deploy_warehouse(warehouse, spec)
     steps["deploy"] = deployed.seconds
     say(f"deploy      {len(deployed.created)} created, {len(deployed.existing)} there  {deployed.seconds:6.2f}s")
@@ -401,10 +405,21 @@ def _run_steps(
     say(f"tables      {len(tables)} to load from {resolve_target(source).safe_url}")
     started = time.perf_counter()
     errors: list[DatakitError] = []
+    stopped = False
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="datakits-pipeline") as pool:
         futures = [pool.submit(load_bronze_table, source, warehouse, table, batch_id, spec) for table in tables]
         warm_dbt(warehouse, spec)  # while the loads wait on the databases
         for table, future in zip(tables, futures, strict=True):
+            try:
+                if not stopped:
+                    check()
+            except DatakitError as exc:  # lost the lock: the loads running finish, no other starts
+                stopped = True
+                for rest in futures:
+                    rest.cancel()
+                errors.insert(0, exc)
+            if future.cancelled():
+                continue
             try:
                 done = future.result()
             except DatakitError as exc:
@@ -423,10 +438,12 @@ def _run_steps(
             say(f"  {node.resource_type:<9} {node.name:<40} {node.status:<7} {node.seconds:6.2f}s")
 
     for selection in spec.dbt_steps:
+        check()
         name = f"dbt_{selection.name}"
         built = dbt_step(warehouse, selection.name, spec, progress=node_line if report else None)
         steps[name] = built.seconds
         say(f"{name:<11} {built.describe()}  {built.seconds:6.2f}s")
+    check()
     validated = validate_warehouse(warehouse, spec)
     steps["validate"] = validated.seconds
     say(f"validate    {sum(validated.checked.values())} tables, no drift  {validated.seconds:6.2f}s")

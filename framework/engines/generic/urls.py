@@ -14,8 +14,20 @@ _USERINFO = re.compile(r"(://[^/?#@\s]*?:)[^/?#\s]*@")
 _QUERY_SECRET = re.compile(r"([?&;](?:" + "|".join(SECRET_KEYS) + r")=)[^&#\s'\":,)]*", re.IGNORECASE)
 
 
+_BEFORE_QUERY = re.compile(r"(?P<scheme>[\w+.-]+://)(?P<head>[^?#]*)(?P<rest>.*)", re.DOTALL)
+
+
 def to_url(url: str | URL) -> URL:
-    return url if isinstance(url, URL) else make_url(url)
+    """``url`` parsed; an unencoded ``@`` in the password is the password's (the user part ends at the
+    last ``@``, as :func:`urllib.parse.urlsplit` reads it), never the host's: a driver's message about
+    the host then shows no part of the password."""
+    if isinstance(url, URL):
+        return url
+    found = _BEFORE_QUERY.fullmatch(url)
+    if found is not None and found["head"].count("@") > 1 and not found["head"].startswith("/"):
+        userinfo, _, place = found["head"].rpartition("@")
+        url = f"{found['scheme']}{userinfo.replace('@', '%40')}@{place}{found['rest']}"
+    return make_url(url)
 
 
 def safe_server_url(url: str | URL) -> str:

@@ -15,7 +15,13 @@ class MysqlServer(SqlServer):
         acquire="SELECT GET_LOCK(:k, 10)",
         try_acquire="SELECT GET_LOCK(:k, 0)",
         release="SELECT RELEASE_LOCK(:k)",
-        session=("SET SESSION wait_timeout = 31536000",),
+        session=(
+            # idle closes only a holder that stopped pinging (every KEEPALIVE s): a vanished one lets go in 60 s
+            "SET SESSION wait_timeout = 60",
+            "SET SESSION lock_wait_timeout = 30",
+            "SET SESSION max_statement_time = 30",  # MariaDB
+            "SET SESSION max_execution_time = 30000",  # MySQL
+        ),
     )
 
     def create_database(self, name: str, template: str | None = None) -> URL:

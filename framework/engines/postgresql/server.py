@@ -18,7 +18,19 @@ class PostgresServer(SqlServer):
         acquire=f"SELECT 1 FROM (SELECT pg_advisory_lock({_LOCK_KEY})) AS held",
         try_acquire=f"SELECT CASE WHEN pg_try_advisory_lock({_LOCK_KEY}) THEN 1 ELSE 0 END",
         release=f"SELECT pg_advisory_unlock({_LOCK_KEY})",
-        session=("SET idle_session_timeout = 0", "SET idle_in_transaction_session_timeout = 0"),
+        session=(
+            "SET idle_session_timeout = 0",
+            "SET idle_in_transaction_session_timeout = 0",
+            # the server's end of the keepalives: a holder that vanished lets go in about 25 s, not 2 hours
+            "SET tcp_keepalives_idle = 10",
+            "SET tcp_keepalives_interval = 5",
+            "SET tcp_keepalives_count = 3",
+            "SET tcp_user_timeout = 30000",
+            "SET client_connection_check_interval = 5000",
+            # the lock session's own statements are bounded
+            "SET statement_timeout = '30s'",
+            "SET lock_timeout = '30s'",
+        ),
     )
 
     def create_database(self, name: str, template: str | None = None) -> URL:
