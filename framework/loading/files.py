@@ -32,7 +32,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from ..engines import engine_kind
 from ..engines.connect import check_connection, physical_schema
-from ..engines.generic.canonical import column_kind, field_functions
+from ..engines.generic.canonical import field_functions
 from ..engines.generic.dberrors import driver_message
 from ..engines.generic.writer import Lineage, RowChunks
 from ..errors import LoadError
@@ -208,10 +208,9 @@ def _load_file(
                 progress.update(plan.name, reader.rows, reader.rows)
 
     driver_error: type[BaseException] = conn.dialect.loaded_dbapi.Error
-    write_fields = getattr(writer, "write_fields", None)
-    fields_fit = all(column_kind(c, conn.dialect) not in ("array", "json") for c in plan.columns)
+    write_fields = getattr(writer, "write_fields", None) if getattr(writer, "takes_fields", False) else None
     try:
-        written = write_fields(field_chunks()) if write_fields and fields_fit else writer.write(chunks())
+        written = write_fields(field_chunks()) if write_fields is not None else writer.write(chunks())
     except (DBAPIError, driver_error) as exc:
         raise _refused(exc, reader, plan, batch) from None
     seconds = time.perf_counter() - started
