@@ -111,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
         where = f"{config.name} ({warehouse.safe_url})" if config.disposable else warehouse.safe_url
         _say(f"pipeline {spec.name}, batch {batch_id}: -> {where}")
         summary = run_pipeline(
-            staged or resolve_target(str(source.url)),  # that very database (parse_source)
+            staged or (str(source.folder) if source.folder else resolve_target(str(source.url))),
             warehouse,
             batch_id,
             pipeline=spec,

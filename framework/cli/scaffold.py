@@ -19,7 +19,7 @@ PYPROJECT = """\
 name = "__NAME__-platform"
 version = "0.1.0"
 requires-python = ">=3.11"
-dependencies = ["pytest-datakits[embedded,dbt,airflow,factories,pytest]"]
+dependencies = ["pytest-datakits[embedded,dbt,airflow,factories,pytest,files]"]
 
 # The pipeline, source -> bronze -> __LAYER__: `datakits pipelines` lists it, dags/__NAME___pipeline.py schedules it,
 # `datakits pipeline __NAME__ --source __SOURCE__ --target postgres_embedded` runs it.

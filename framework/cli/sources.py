@@ -38,8 +38,8 @@ class Source:
 
     @property
     def staged(self) -> bool:
-        """True when the run makes the source database itself (generated data, files)."""
-        return self.scale is not None or self.folder is not None
+        """True when the run makes the source database itself (generated data); files go straight into bronze."""
+        return self.scale is not None
 
 
 def parse_source(value: str) -> Source:

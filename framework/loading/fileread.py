@@ -264,7 +264,10 @@ class _Column:
         if kind == "datetime":
             return Checked(self, self._timestamps(trimmed))
         if kind == "date":
-            self._parse(trimmed.to_pylist(), date.fromisoformat, trimmed.null_count > 0)  # 2024-02-30
+            try:
+                self.pc.cast(trimmed, self.pa.date32())  # a day that is not (2024-02-30)
+            except self.pa.ArrowInvalid:
+                self._parse(trimmed.to_pylist(), date.fromisoformat, trimmed.null_count > 0)
         return Checked(self, trimmed)
 
     def values(self, array: Any) -> list[Any]:

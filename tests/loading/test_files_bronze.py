@@ -256,3 +256,39 @@ def test_datakits_load_into_a_url_warehouse(kit: Datakit, servers: Any, tmp_path
         assert len(loaded(database, table)) == 1
     finally:
         run.drop(database)
+
+
+def test_where_the_server_refuses_local_infile_one_line_and_insert(
+    kit: Datakit, servers: Any, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A client without ``local_infile`` is refused LOAD DATA LOCAL by the server: one line on stderr, then the
+    rows go by INSERT, with the hashes LOAD DATA gives."""
+    from framework.loading.loader import BulkDataLoader
+
+    _, sqlite = servers.get("sqlite_file")
+    _, mysql = servers.get("mysql_local")
+    bronze = derive_bronze(kit)
+    [table] = bronze.tables
+    [source_table] = kit.tables
+    staged = sqlite.create_database("refused_src")
+    fast, refused = mysql.create_database("fast"), mysql.create_database("refused")
+    try:
+        stage_folder(folder_with(tmp_path, HEADER + ROWS), kit, staged)
+        for database in (fast, refused):
+            assert deploy_data_objects(bronze, database).success
+        with BulkDataLoader(staged, fast) as loader:
+            loader.load(source_table, table, batch_id="b1")
+        assert "refuses LOAD DATA" not in capfd.readouterr().err
+        engine = refused.engine([table.schema], connect_args={"local_infile": False, "connect_timeout": 10})
+        try:
+            with BulkDataLoader(staged, engine) as loader:
+                result = loader.load(source_table, table, batch_id="b1")
+        finally:
+            engine.dispose()
+        [line] = [x for x in capfd.readouterr().err.splitlines() if "LOAD DATA" in x]
+        assert "refuses LOAD DATA LOCAL INFILE" in line and "loading by INSERT instead" in line
+        assert result.rows_written == 5 and hashes(refused, table) == hashes(fast, table)
+    finally:
+        sqlite.drop(staged)
+        mysql.drop(fast)
+        mysql.drop(refused)
