@@ -61,7 +61,7 @@ from .kits.workspace import Prepare as Prepare
 from .kits.workspace import ProvisionedTarget, TestDatabase, Workspace
 from .kits.workspace import TemplateReuse as TemplateReuse
 from .kits.workspace import template_notes as template_notes
-from .loading.files import stage_folder
+from .loading.files import load_folder, stage_folder
 from .loading.loader import BulkDataLoader, LoadResult, load_datakit_tables
 from .pipeline.declared import declared_pipelines
 from .pipeline.flow import create_engine_for_target, validate_pipeline_flow
@@ -78,6 +78,7 @@ from .pipeline.steps import (
     dbt_step,
     deploy_warehouse,
     get_pipeline,
+    load_bronze_files,
     load_bronze_table,
     run_pipeline,
     summarize_warehouse,
@@ -171,9 +172,11 @@ __all__ = [
     "history_of",
     "history_table",
     "list_targets",
+    "load_bronze_files",
     "load_bronze_table",
     "load_datakit",
     "load_datakit_tables",
+    "load_folder",
     "make_engine",
     "open_target",
     "pipeline_dag",
