@@ -4,8 +4,9 @@
     --source generate[:SCALE]                 a database filled by the pipeline's generator (scale 1 default)
     --source ./landing                        a folder of <table>.csv files, read with the source datakit's types
 
-Generated data and files go into a database of the run's own on the target's server (a named target),
-created beside the warehouse and dropped with it; the loads then read it like any source.
+Generated data goes into a database of the run's own on the target's server (a named target), created
+beside the warehouse and dropped with it; the loads then read it like any source. Files need no such
+database: they load straight into bronze (:func:`framework.loading.files.load_folder`), any target.
 """
 
 from __future__ import annotations
