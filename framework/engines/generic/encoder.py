@@ -48,7 +48,7 @@ def make_line_encoder(
     kinds: Sequence[str],
     lineage: str,
     written: Mapping[str, str] | None = None,
-    helpers: Mapping[str, Callable[[Any], str]] | None = None,
+    helpers: Mapping[str, Any] | None = None,
 ) -> Callable[[list[Any]], str]:
     """A function: a chunk of business-value rows -> their text lines (tab-separated, COPY-escaped, ``\\N`` for
     NULL), lineage and hash included: what COPY and ``LOAD DATA`` read.

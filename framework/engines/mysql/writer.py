@@ -129,13 +129,14 @@ class MysqlLoadDataWriter:
         encoder_kinds = [k if k in ("int", "str", "char", "datetime") else "other" for k in kinds if k is not None]
         self.kinds = [k or "other" for k in kinds]
         if self.usable:
-            written = {"datetime": "MD(c@)", "bool": "MB(v@)"}
+            # a datetime's canonical field is UTC with +00:00: MySQL's DATETIME takes its wall time (inline: per value)
+            written = {"datetime": "(c@[:-6] if c@.endswith(UTC_ZONE) else c@)", "bool": "MB(v@)"}
             self.encode = make_line_encoder(
                 columns,
                 [("bool" if k == "bool" else e) for k, e in zip(self.kinds, encoder_kinds, strict=True)],
                 "\t".join(self.lineage_fields),
                 written,
-                {"MD": _mysql_datetime, "MB": _mysql_bool},
+                {"MB": _mysql_bool, "UTC_ZONE": "+00:00"},
             )
         self.check = make_check(columns, dialect, table, lineage.batch_id)
         names = [*(c.name for c in columns), "dk_loaded_at", "dk_batch_id", "dk_source_table", "dk_record_hash"]
