@@ -74,7 +74,7 @@ if TYPE_CHECKING:  # what each name is, for type checkers and import-linter; at 
     from .kits.workspace import ProvisionedTarget, TestDatabase, Workspace
     from .kits.workspace import TemplateReuse as TemplateReuse
     from .kits.workspace import template_notes as template_notes
-    from .loading.files import stage_folder
+    from .loading.files import load_folder, stage_folder
     from .loading.loader import BulkDataLoader, LoadResult, load_datakit_tables
     from .pipeline.declared import declared_pipelines
     from .pipeline.flow import create_engine_for_target, validate_pipeline_flow
@@ -91,6 +91,7 @@ if TYPE_CHECKING:  # what each name is, for type checkers and import-linter; at 
         dbt_step,
         deploy_warehouse,
         get_pipeline,
+        load_bronze_files,
         load_bronze_table,
         run_pipeline,
         summarize_warehouse,
@@ -188,6 +189,7 @@ _LAZY: dict[str, str] = {
     "Workspace": ".kits.workspace",
     "TemplateReuse": ".kits.workspace",
     "template_notes": ".kits.workspace",
+    "load_folder": ".loading.files",
     "stage_folder": ".loading.files",
     "BulkDataLoader": ".loading.loader",
     "LoadResult": ".loading.loader",
@@ -207,6 +209,7 @@ _LAZY: dict[str, str] = {
     "dbt_step": ".pipeline.steps",
     "deploy_warehouse": ".pipeline.steps",
     "get_pipeline": ".pipeline.steps",
+    "load_bronze_files": ".pipeline.steps",
     "load_bronze_table": ".pipeline.steps",
     "run_pipeline": ".pipeline.steps",
     "summarize_warehouse": ".pipeline.steps",
@@ -331,9 +334,11 @@ __all__ = [
     "history_of",
     "history_table",
     "list_targets",
+    "load_bronze_files",
     "load_bronze_table",
     "load_datakit",
     "load_datakit_tables",
+    "load_folder",
     "make_engine",
     "open_target",
     "pipeline_dag",

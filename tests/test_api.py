@@ -12,6 +12,8 @@ PUBLIC = {
     "dbt_step",
     "pipeline_dag",
     "stage_folder",
+    "load_folder",  # issue 27: files straight into bronze
+    "load_bronze_files",
     "AirflowHome",
     "DagRunFailed",
     "DagRunResult",

@@ -8,13 +8,17 @@
 A progress line per table on stderr (rows, rows/s), the summary table on stdout. A named target is
 a disposable database: the bronze datakit is deployed into it first. A URL target must have the
 bronze tables already, or be given ``--deploy``. Exit status 1 when a table failed to load.
-A folder source is read with the source datakit's types and staged, whole or not at all, in a database
-beside the target (``framework.loading.files``); a file that does not fit is one line, nothing loaded.
+A folder source is read with the source datakit's types and written straight into bronze, every table in
+one transaction (``framework.loading.files.load_folder``), into a named target or a URL warehouse alike; a
+file that does not fit, or a row the database refuses, is one line naming the file, row and column, and
+nothing is loaded.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
+import time
 from pathlib import Path
 
 from ..engines.sqlite.memory import is_memory_sqlite
@@ -23,14 +27,13 @@ from ..errors import DatakitError, DatakitNotFound
 from ..kits.bronze import add_derive_flag, derive_bronze
 from ..kits.deploy import deploy_data_objects
 from ..kits.discovery import Datakit, load_datakit
-from ..loading.files import is_file_source
+from ..loading.files import is_file_source, load_folder
 from ..loading.loader import DEFAULT_BATCH_SIZE, check_batch_id, load_datakit_tables, new_batch_id
 from ..progress import ProgressBoard, format_summary
 from ..results import LoadResult
 from ..targets.named import TargetConfig
 from ..targets.resolve import keep_note, open_target, target_config
 from ..targets.runs import Database
-from .sources import Source, databases, fill_source
 
 __all__ = ["add_load_arguments", "run_load"]
 
@@ -90,24 +93,44 @@ def run_load(args: argparse.Namespace, config: TargetConfig) -> int:
         raise DatakitError("--workers and --batch-size must be at least 1")
     source_kit = load_datakit(args.datakit)
     target_kit = _bronze_datakit(args, source_kit)
-    batch_id = args.batch_id or new_batch_id()
-    if is_file_source(args.source):  # files: staged in a database beside the target, then loaded from there
-        files = Source(folder=Path(args.source).resolve())
-        with databases(config, files, args.keep, "main") as (database, staged):
-            assert staged is not None
-            fill_source(files, staged, source_kit, generator=None, name=f"datakit {source_kit.name}")
-            results = _load(args, config, database, staged, source_kit, target_kit, batch_id)
-        return 0 if all(r.success for r in results) else 1
+    batch_id = new_batch_id() if args.batch_id is None else check_batch_id(args.batch_id)  # "" is no batch id
+    if is_file_source(args.source):  # files: read and written straight into bronze, no database in between
+        return _load_files(args, config, Path(args.source).resolve(), source_kit, target_kit, batch_id)
     source = target_config(args.source)
     if source.disposable:
         raise DatakitError(
             f"--source {args.source if '://' not in args.source else source.safe_url} is not a "
             "database: give the source database's URL, or a folder of CSV files (a URL without a database is a server)"
         )
-    batch_id = new_batch_id() if args.batch_id is None else check_batch_id(args.batch_id)  # "" is no batch id
     _check_source(source)
     with open_target(config, keep=args.keep) as database:
         results = _load(args, config, database, source, source_kit, target_kit, batch_id)
+    return 0 if all(r.success for r in results) else 1
+
+
+def _load_files(
+    args: argparse.Namespace,
+    config: TargetConfig,
+    folder: Path,
+    source_kit: Datakit,
+    target_kit: Datakit,
+    batch_id: str,
+) -> int:
+    with open_target(config, keep=args.keep) as database:
+        where = f"{config.name} ({database.safe_url})" if config.disposable else database.safe_url
+        if config.disposable or args.deploy:
+            deploy_data_objects(target_kit, database)
+        print(f"loading {source_kit.name} -> {target_kit.name}, batch {batch_id}: {folder} -> {where}")
+        started = time.perf_counter()
+        results = load_folder(
+            folder, source_kit, target_kit, database, args.tables, batch_id=batch_id, progress=ProgressBoard()
+        )
+        rows, seconds = sum(r.rows_written for r in results), time.perf_counter() - started
+        say = f"files       {rows:,} rows {len(results)} files from {folder} into {database.safe_url}  {seconds:6.2f}s"
+        print(say, file=sys.stderr, flush=True)
+        print(format_summary(results))
+        if args.keep and config.disposable:
+            print(keep_note(config, database))
     return 0 if all(r.success for r in results) else 1
 
 

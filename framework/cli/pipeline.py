@@ -6,9 +6,9 @@
 The same steps the DAG runs (:mod:`framework.pipeline.steps`), in order: a progress line per step and per
 table on stderr, the summary table (rows per table in each layer; seconds per step) on stdout. A named
 target is disposable: the warehouse is a database of this run's own, dropped at the end (``--keep`` keeps
-it); ``--source generate`` and ``--source FOLDER`` (``<table>.csv`` files) first fill a source database on
-the same server (:mod:`framework.cli.sources`). A URL target is that very database. Bad input is one line
-and exit status 2.
+it); ``--source generate`` first fills a source database on the same server (:mod:`framework.cli.sources`);
+``--source FOLDER`` (``<table>.csv`` files) loads straight into bronze, into a named target or a URL. A URL
+target is that very database. Bad input is one line and exit status 2.
 """
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
         where = f"{config.name} ({warehouse.safe_url})" if config.disposable else warehouse.safe_url
         _say(f"pipeline {spec.name}, batch {batch_id}: -> {where}")
         summary = run_pipeline(
-            staged or resolve_target(str(source.url)),  # that very database (parse_source)
+            staged or (str(source.folder) if source.folder else resolve_target(str(source.url))),
             warehouse,
             batch_id,
             pipeline=spec,

@@ -4,10 +4,9 @@
     --source generate[:SCALE]                 a database filled by the pipeline's generator (scale 1 default)
     --source ./landing                        a folder of <table>.csv files, read with the source datakit's types
 
-Generated data and files go into a database of the run's own on the target's server, created beside the
-warehouse and dropped at the end (with a named target, the warehouse is the run's own too; with a URL
-target, it is that very database, so runs after runs load their batches into the same warehouse); the
-loads then read it like any source.
+Generated data goes into a database of the run's own on the target's server (a named target), created
+beside the warehouse and dropped with it; the loads then read it like any source. Files need no such
+database: they load straight into bronze (:func:`framework.loading.files.load_folder`), any target.
 """
 
 from __future__ import annotations
@@ -41,8 +40,8 @@ class Source:
 
     @property
     def staged(self) -> bool:
-        """True when the run makes the source database itself (generated data, files)."""
-        return self.scale is not None or self.folder is not None
+        """True when the run makes the source database itself (generated data); files go straight into bronze."""
+        return self.scale is not None
 
 
 def parse_source(value: str) -> Source:

@@ -1,51 +1,53 @@
 """Sources that are files: a folder of ``<table>.csv`` (or ``.parquet``) files, one per table of the source datakit.
 
-    check_folder(folder, kit)            # every file read and checked against the datakit; raises on the first misfit
-    stage_folder(folder, kit, database)  # then the datakit deployed into ``database`` and the rows written, in one go
+    load_folder(folder, source_kit, bronze_kit, target)   # the files straight into bronze: a batch, all or nothing
+    check_folder(folder, kit)                             # every file read and checked; rows per table
+    stage_folder(folder, kit, database)                   # the files into the source datakit's own tables
 
 Real platforms land files. Each file has a header row naming the table's columns (in any order; all
-of them, no other) and is read with the datakit's types: ``12`` is an integer for an integer column,
-``2024-05-01`` a date, ``12.50`` a Decimal, an empty field NULL. A file that does not fit is one
-line naming the file, the row (and its line) and the column, and nothing is loaded from the folder:
-every file is checked before any row is written, and the rows are written in one transaction.
+of them, no other) and is read with the datakit's types (:mod:`.fileread`: pyarrow, checked column by
+column, read once, a record batch at a time). A file that does not fit is one line naming the file, the
+row (and its line) and the column.
 
-A table's file may be Parquet instead (``<table>.parquet``, read through pyarrow: the ``parquet`` extra,
-imported only when such a file is read): its columns are checked as a header is, its typed values
-against the column's Python type (text is read as a CSV field is; a naive timestamp in a column with
-time zones is UTC), and a misfit is the same one line, without a line number.
-
-The loads then read the staged database as any source (:class:`~framework.loading.loader.BulkDataLoader`),
-so lineage, batches and reruns behave as they do from a database. Files are read twice (checked, then
-written in chunks) so memory holds one chunk, whatever the files' size.
+:func:`load_folder` streams each file into its bronze table through the engine's fast writer (COPY on
+PostgreSQL, ``LOAD DATA LOCAL INFILE`` on MySQL/MariaDB, ``executemany`` on SQLite), with the lineage
+columns and the record hash computed as a database source's rows are: nothing is staged anywhere, so
+any warehouse works, a URL one too. The tables of a folder load in one transaction: a file that does not
+fit, or a row the database refuses (its words, with the file, row and column), leaves every table as it
+was. Loading the same batch id again replaces it.
 """
 
 from __future__ import annotations
 
-import csv
-import json
-from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime, time
-from decimal import Decimal, InvalidOperation
+import re
+import time
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, Table
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Table, delete, inspect
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from ..engines import engine_kind
+from ..engines.connect import check_connection, physical_schema
+from ..engines.generic.canonical import field_functions
 from ..engines.generic.dberrors import driver_message
+from ..engines.generic.writer import Lineage, RowChunks
 from ..errors import LoadError
 from ..kits.deploy import deploy_data_objects
-from ..kits.discovery import Datakit
+from ..kits.discovery import Datakit, load_datakit
+from ..progress import Progress
+from ..results import LoadResult
 from ..targets.resolve import DatabaseTarget, resolve_target
+from .fileread import NOTHING, Checked, FileReader, require_pyarrow
+from .loader import check_batch_id, new_batch_id, pair_datakit_tables
+from .plan import TablePlan, make_plan
 
-__all__ = ["check_folder", "is_file_source", "read_table_file", "stage_folder"]
+__all__ = ["check_folder", "is_file_source", "load_folder", "stage_folder", "table_file"]
 
 SUFFIXES = (".csv", ".parquet")
-
-CHUNK = 5_000
-_TRUE = {"true", "t", "1", "yes", "y"}
-_FALSE = {"false", "f", "0", "no", "n"}
 
 
 def is_file_source(value: str | Path) -> bool:
@@ -54,267 +56,217 @@ def is_file_source(value: str | Path) -> bool:
     return "://" not in text and Path(text).is_dir()
 
 
-def _boolean(text: str) -> bool:
-    lowered = text.strip().lower()
-    if lowered in _TRUE:
-        return True
-    if lowered in _FALSE:
-        return False
-    raise ValueError("is not a boolean (true/false, t/f, 1/0)")
+def _kit_name(kit: Datakit) -> str:
+    return Path(kit.name).name
 
 
-def _python_kind(column: Column[Any]) -> type | None:
-    """The Python type of the column's values (a TypeDecorator's: its impl's), None when it does not say."""
-    for type_ in (column.type, getattr(column.type, "impl_instance", None)):
-        try:
-            kind = type_.python_type if type_ is not None else None
-        except NotImplementedError:
-            continue
-        if kind is not None and kind is not object:  # a TypeDecorator that does not say: ask its impl
-            return kind
-    return None
-
-
-def _converter(column: Column[Any]) -> Callable[[str], Any]:
-    """text -> the column's Python value; a ValueError (its text says why) when the text does not fit."""
-    kind = _python_kind(column)
-    if kind is None:
-        return str
-    length = getattr(column.type, "length", None)
-
-    def text(value: str) -> str:
-        if length is not None and len(value) > length:
-            raise ValueError(f"is {len(value)} characters, longer than {length}")
-        return value
-
-    def number(parse: Callable[[str], Any], what: str) -> Callable[[str], Any]:
-        def convert(value: str) -> Any:
-            try:
-                return parse(value.strip())
-            except (ValueError, InvalidOperation):
-                raise ValueError(f"is not {what}") from None
-
-        return convert
-
-    converters: dict[type, Callable[[str], Any]] = {
-        str: text,
-        bool: _boolean,
-        int: number(int, "an integer"),
-        float: number(float, "a number"),
-        Decimal: number(Decimal, "a decimal number"),
-        datetime: number(_timestamp(column), "a timestamp (2024-05-01 12:00:00)"),
-        date: number(date.fromisoformat, "a date (2024-05-01)"),
-        time: number(time.fromisoformat, "a time (12:00:00)"),
-        bytes: number(bytes.fromhex, "hexadecimal bytes"),
-        dict: number(json.loads, "JSON"),
-        list: number(json.loads, "JSON"),
-    }
-    for base, convert in converters.items():
-        if issubclass(kind, base) and not (base is int and kind is bool):
-            return convert
-    return str
-
-
-def _aware(column: Column[Any]) -> bool:
-    return bool(getattr(column.type, "timezone", False)) or type(column.type).__name__ == "UTCDateTime"
-
-
-def _timestamp(column: Column[Any]) -> Callable[[str], datetime]:
-    """ISO text -> datetime; in a column that holds time zones, a time without one is UTC."""
-    aware = _aware(column)
-
-    def convert(value: str) -> datetime:
-        parsed = datetime.fromisoformat(value)
-        return parsed.replace(tzinfo=UTC) if aware and parsed.tzinfo is None else parsed
-
-    return convert
-
-
-def _file(folder: Path, table: Table, kit: Datakit) -> Path:
+def table_file(folder: Path, table: Table, kit: Datakit) -> Path:
+    """``folder``'s file of ``table``: ``<table>.csv`` or ``<table>.parquet``; a :class:`LoadError` for none or both."""
     found = [path for path in (folder / f"{table.name}{suffix}" for suffix in SUFFIXES) if path.is_file()]
     if len(found) > 1:
         raise LoadError(
-            f"{folder}: both {found[0].name} and {found[1].name} for table {table.fullname}; keep one "
-            "(nothing was loaded)",
+            f"{folder}: both {found[0].name} and {found[1].name} for table {table.fullname}; keep one {NOTHING}",
             table.fullname,
         )
     if not found:
         raise LoadError(
             f"{folder}: no {table.name}.csv for table {table.fullname} of datakit {_kit_name(kit)}; "
-            "give one <table>.csv (or <table>.parquet) per table (nothing was loaded)",
+            f"give one <table>.csv (or <table>.parquet) per table {NOTHING}",
             table.fullname,
         )
     return found[0]
 
 
-def _kit_name(kit: Datakit) -> str:
-    return Path(kit.name).name
+def _folder(folder: str | Path) -> Path:
+    base = Path(folder)
+    if not base.is_dir():
+        raise LoadError(f"{base}: no such folder of CSV (or Parquet) files")
+    return base
 
 
-def _check_names(path: Path, names: list[str], table: Table, what: str = "header") -> None:
-    """The file names each of the table's columns once, and no other."""
-    columns = [c.name for c in table.columns]
-    unknown = [n for n in names if n not in columns]
-    missing = [n for n in columns if n not in names]
-    if unknown or missing or len(set(names)) != len(names):
-        if unknown:
-            problem = f"column {unknown[0]!r} is not in table {table.fullname}"
-        elif missing:
-            problem = f"lacks column {missing[0]!r}"
-        else:
-            problem = "names a column twice"
-        raise LoadError(
-            f"{path}: the {what} {problem}; it must name the columns {', '.join(columns)} (nothing was loaded)",
-            table.fullname,
-            column=(unknown or missing or [""])[0] or None,
-        )
-
-
-def read_table_file(path: Path, table: Table) -> Iterator[dict[str, Any]]:
-    """The rows of one CSV or Parquet file as the table's column -> value; a :class:`LoadError` on the first misfit."""
-    if path.suffix == ".parquet":
-        yield from _read_parquet(path, table)
-        return
-    columns = {c.name: c for c in table.columns}
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.reader(handle)
-        header = next(reader, None)
-        if header is None:
-            raise LoadError(f"{path}: empty file; the first row names the columns of {table.fullname}", table.fullname)
-        names = [h.strip() for h in header]
-        _check_names(path, names, table)
-        converters = [(n, _converter(columns[n]), columns[n].nullable) for n in names]
-        for number, fields in enumerate(reader, start=1):
-            if not fields:
-                continue
-            if len(fields) != len(names):
-                raise LoadError(
-                    f"{path}: row {number} (line {reader.line_num}) has {len(fields)} fields, the header "
-                    f"{len(names)} (nothing was loaded)",
-                    table.fullname,
-                )
-            row: dict[str, Any] = {}
-            for (name, convert, nullable), value in zip(converters, fields, strict=True):
-                if value == "":
-                    if not nullable:
-                        what = "is empty, but the column is NOT NULL"
-                        raise _misfit(path, number, reader.line_num, table, name, what)
-                    row[name] = None
-                    continue
-                try:
-                    row[name] = convert(value)
-                except ValueError as exc:
-                    raise _misfit(path, number, reader.line_num, table, name, f"{value[:40]!r} {exc}") from None
-            yield row
-
-
-def _fitter(column: Column[Any]) -> Callable[[Any], Any]:
-    """A Parquet value -> the column's Python value: text as a CSV field, typed values checked against the column."""
-    from_text, kind, aware = _converter(column), _python_kind(column), _aware(column)
-
-    def fit(value: Any) -> Any:
-        if isinstance(value, str) and kind is not str:
-            return from_text(value)
-        if kind is None or (isinstance(value, kind) and not (kind is int and isinstance(value, bool))):
-            if kind is str:
-                return from_text(value)  # its length checked
-            if aware and isinstance(value, datetime) and value.tzinfo is None:
-                return value.replace(tzinfo=UTC)
-            return value
-        if kind is Decimal and isinstance(value, int | float) and not isinstance(value, bool):
-            return Decimal(str(value))
-        if kind is float and isinstance(value, int | Decimal) and not isinstance(value, bool):
-            return float(value)
-        raise ValueError(f"is {type(value).__name__}, the column holds {kind.__name__}")
-
-    return fit
-
-
-def _read_parquet(path: Path, table: Table) -> Iterator[dict[str, Any]]:
-    """The rows of one Parquet file, read a batch at a time (pyarrow: the ``parquet`` extra)."""
-    try:
-        import pyarrow  # type: ignore[import-not-found,unused-ignore]
-        import pyarrow.parquet  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        raise LoadError(
-            f"{path}: reading Parquet needs pyarrow: pip install 'pytest-datakits[parquet]' (nothing was loaded)",
-            table.fullname,
-        ) from None
-    try:
-        parquet = pyarrow.parquet.ParquetFile(path)
-    except (OSError, pyarrow.ArrowException) as exc:
-        raise LoadError(f"{path}: not a Parquet file ({exc}) (nothing was loaded)", table.fullname) from None
-    names = list(parquet.schema_arrow.names)
-    _check_names(path, names, table, what="file's columns")
-    columns = {c.name: c for c in table.columns}
-    fits = {name: (_fitter(columns[name]), columns[name].nullable) for name in names}
-    number = 0
-    for batch in parquet.iter_batches(batch_size=CHUNK):
-        for values in batch.to_pylist():
-            number += 1
-            row: dict[str, Any] = {}
-            for name, value in values.items():
-                fit, nullable = fits[name]
-                if value is None:
-                    if not nullable:
-                        raise _misfit(path, number, None, table, name, "is null, but the column is NOT NULL")
-                    row[name] = None
-                    continue
-                try:
-                    row[name] = fit(value)
-                except ValueError as exc:
-                    raise _misfit(path, number, None, table, name, f"{str(value)[:40]!r} {exc}") from None
-            yield row
-
-
-def _misfit(path: Path, number: int, line: int | None, table: Table, column: str, what: str) -> LoadError:
-    where = f"row {number} (line {line})" if line is not None else f"row {number}"
-    return LoadError(
-        f"{path}: {where}, column {column}: {what} (nothing was loaded)",
-        table.fullname,
-        key=f"row {number}",
-        column=column,
-    )
+def _row_chunks(reader: FileReader, names: Sequence[str]) -> RowChunks:
+    """The file's rows, a record batch at a time, each row the values of ``names`` in order."""
+    for _, columns in reader.batches():
+        yield list(zip(*(columns[n].values() for n in names), strict=True))
 
 
 def check_folder(folder: str | Path, kit: Datakit) -> dict[str, int]:
     """Read each table's file in ``folder`` against ``kit``; rows per table, or a :class:`LoadError`."""
-    base = Path(folder)
-    if not base.is_dir():
-        raise LoadError(f"{base}: no such folder of CSV (or Parquet) files")
+    base = _folder(folder)
     counts: dict[str, int] = {}
     for table in kit.tables:
-        counts[table.name] = sum(1 for _ in read_table_file(_file(base, table, kit), table))
+        reader = FileReader(table_file(base, table, kit), table)
+        for _ in reader.batches():
+            pass
+        counts[table.name] = reader.rows
     return counts
 
 
 def stage_folder(folder: str | Path, kit: Datakit, database: DatabaseTarget) -> dict[str, int]:
-    """Check the folder, deploy ``kit`` into ``database`` and write every file's rows in one transaction."""
-    counts = check_folder(folder, kit)
+    """Deploy ``kit`` into ``database`` and write every file's rows into its tables, in one transaction.
+
+    For a source database filled from files (a test's fixture, a DAG's fill); loading files into bronze
+    needs no such database (:func:`load_folder`). Every file is checked before the first row is written."""
+    base = _folder(folder)
+    counts = check_folder(base, kit)
     target = resolve_target(database)
     deploy_data_objects(kit, target)
     engine = target.engine(kit.schemas)
     try:
-        _write(engine, Path(folder), kit)
+        with engine.begin() as conn:
+            for table in kit.tables:
+                reader = FileReader(table_file(base, table, kit), table)
+                names = [c.name for c in table.columns]
+                for _, columns in reader.batches():
+                    rows = zip(*(columns[n].values() for n in names), strict=True)
+                    conn.execute(table.insert(), [dict(zip(names, row, strict=True)) for row in rows])
     except SQLAlchemyError as exc:
         raise LoadError(
-            f"{folder}: {target.safe_url} refused the files' rows: {driver_message(exc, first_line=True)} "
-            "(nothing was loaded)"
+            f"{folder}: {target.safe_url} refused the files' rows: {driver_message(exc, first_line=True)} {NOTHING}"
         ) from None
     finally:
         engine.dispose()
     return counts
 
 
-def _write(engine: Engine, folder: Path, kit: Datakit) -> None:
-    """Every file's rows in one transaction, a chunk at a time."""
-    with engine.begin() as conn:
-        for table in kit.tables:
-            chunk: list[dict[str, Any]] = []
-            for row in read_table_file(_file(folder, table, kit), table):
-                chunk.append(row)
-                if len(chunk) >= CHUNK:
-                    conn.execute(table.insert(), chunk)
-                    chunk = []
-            if chunk:
-                conn.execute(table.insert(), chunk)
+def load_folder(
+    folder: str | Path,
+    source_kit: Datakit | str | Path,
+    target_kit: Datakit | str | Path,
+    target: DatabaseTarget,
+    tables: Sequence[str] | None = None,
+    *,
+    batch_id: str | None = None,
+    progress: Progress | None = None,
+) -> list[LoadResult]:
+    """Load the files of ``folder`` into ``target_kit``'s bronze tables in ``target``, as one batch.
+
+    ``source_kit`` types the files (one ``<table>.csv`` or ``.parquet`` per table it shares with
+    ``target_kit``; ``tables`` picks some). The bronze tables must be deployed. The tables load one after
+    the other in one transaction: a :class:`LoadError` (one line: the file, row and column) leaves them
+    all as they were. Returns one :class:`LoadResult` per table, in order."""
+    base = _folder(folder)
+    source = source_kit if isinstance(source_kit, Datakit) else load_datakit(source_kit)
+    pairs = pair_datakit_tables(source, target_kit, tables)
+    files = [table_file(base, table, source) for table, _ in pairs]  # every file there before anything is read
+    require_pyarrow(files[0], pairs[0][1].fullname)
+    plans = [make_plan(source_table, bronze, None, None) for source_table, bronze in pairs]
+    batch = check_batch_id(new_batch_id() if batch_id is None else batch_id)
+    database = resolve_target(target)
+    engine = database.engine({bronze.schema for _, bronze in pairs})
+    results: list[LoadResult] = []
+    try:
+        check_connection(engine, "target")
+        with engine.connect() as conn:
+            inspector = inspect(conn)
+            absent = [
+                b.fullname
+                for _, b in pairs
+                if not inspector.has_table(b.name, schema=physical_schema(engine, b.schema))
+            ]
+        if absent:
+            raise LoadError(
+                f"{', '.join(absent)}: not deployed in {database.safe_url}; deploy the bronze datakit first "
+                "(datakits deploy ..., --deploy, or deploy_data_objects)",
+                absent[0],
+                batch,
+            )
+        with engine_kind(engine.dialect.name).write_lock(engine), engine.connect() as conn, conn.begin():
+            for plan, path, (source_table, _) in zip(plans, files, pairs, strict=True):
+                results.append(_load_file(conn, plan, path, source_table, batch, progress))
+    finally:
+        engine.dispose()
+    if progress is not None:
+        for result in results:
+            progress.finish(result)
+    return results
+
+
+def _load_file(
+    conn: Connection, plan: TablePlan, path: Path, source_table: Table, batch: str, progress: Progress | None
+) -> LoadResult:
+    started = time.perf_counter()
+    reader = FileReader(path, source_table)
+    if progress is not None:
+        progress.start(plan.name, None)
+    replaced = conn.execute(delete(plan.target).where(plan.target.c.dk_batch_id == batch)).rowcount
+    lineage = Lineage(datetime.now(UTC), batch, plan.source_label)
+    writer = engine_kind(conn.dialect.name).writer(conn, plan.target, plan.columns, lineage)
+    names = [c.name for c in plan.columns]
+
+    def chunks() -> RowChunks:
+        for chunk in _row_chunks(reader, names):
+            yield chunk
+            if progress is not None:
+                progress.update(plan.name, reader.rows, reader.rows)
+
+    def field_chunks() -> Iterator[list[Any]]:
+        python = field_functions(plan.columns)
+        for _, columns in reader.batches():
+            yield [_fields(reader, columns[n], f) for n, f in zip(names, python, strict=True)]
+            if progress is not None:
+                progress.update(plan.name, reader.rows, reader.rows)
+
+    driver_error: type[BaseException] = conn.dialect.loaded_dbapi.Error
+    write_fields = getattr(writer, "write_fields", None) if getattr(writer, "takes_fields", False) else None
+    try:
+        written = write_fields(field_chunks()) if write_fields is not None else writer.write(chunks())
+    except (DBAPIError, driver_error) as exc:
+        raise _refused(exc, reader, plan, batch) from None
+    seconds = time.perf_counter() - started
+    return LoadResult(plan.name, plan.source_label, batch, reader.rows, written, max(replaced, 0), seconds)
+
+
+def _fields(reader: FileReader, column: Checked, python: Callable[[Any], str]) -> Any:
+    """A column's canonical fields: column-wise where the reader can, else from its Python values."""
+    fields = column.fields()
+    if fields is None:
+        fields = reader.pa.array([python(v) for v in column.values()], reader.pa.string())
+    return fields
+
+
+_ROW = (re.compile(r"\bCOPY \S+, line (\d+)"), re.compile(r"\bat row (\d+)"))
+_COLUMN = (
+    re.compile(r"\bline \d+, column (\w+)"),  # PostgreSQL's COPY context
+    re.compile(r"column '([^']+)'"),  # MySQL: Data too long for column 'x' at row 3
+    re.compile(r"constraint failed: [\w.]*?\.?(\w+)$"),  # SQLite: NOT NULL constraint failed: t.c
+)
+_DUPLICATE = re.compile(r"duplicate key|Duplicate entry|UNIQUE constraint failed", re.IGNORECASE)
+
+
+def _refused(exc: BaseException, reader: FileReader, plan: TablePlan, batch: str) -> LoadError:
+    """What the database said of a file's rows, as one line naming the file, the row (its line) and the column."""
+    original = getattr(exc, "orig", None) or exc
+    said = driver_message(exc, first_line=True)
+    diag = getattr(original, "diag", None)
+    context = " ".join((getattr(diag, "context", None) or "").split())
+    row: int | None = None
+    for pattern in _ROW:
+        match = pattern.search(context) or pattern.search(said)
+        if match:
+            row = int(match.group(1))
+            break
+    column = getattr(diag, "column_name", None)
+    for pattern in _COLUMN:
+        found = pattern.search(context) or pattern.search(said)
+        if column is None and found:
+            column = found.group(1)
+    keys = [c.name for c in plan.target.primary_key.columns if c.name in reader.columns]
+    if _DUPLICATE.search(said) and keys:
+        row, column = _first_duplicate(reader, keys) or row, ", ".join(keys)
+    what = f"the target database refused it: {said}; batch {batch} rolled back"
+    if row is None:
+        text = f"{reader.path}: the target database refused its rows: {said}; batch {batch} rolled back {NOTHING}"
+        return LoadError(text, plan.name, batch, column=column)
+    error = reader.misfit(row, column, what)
+    error.table, error.batch_id = plan.name, batch
+    return error
+
+
+def _first_duplicate(reader: FileReader, keys: list[str]) -> int | None:
+    seen: set[tuple[Any, ...]] = set()
+    for number, key in reader.key_rows(keys):
+        if key in seen:
+            return number
+        seen.add(key)
+    return None

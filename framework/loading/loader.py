@@ -6,7 +6,7 @@ in, commit. An error, or a process killed half way, leaves the table as it was.
 
     source --server-side cursor, in chunks--> transform --> encode --> driver thread --> bronze
                                                               PostgreSQL: COPY FROM STDIN
-                                                              MySQL: multi-row INSERT
+                                                              MySQL: LOAD DATA LOCAL INFILE (a pipe)
                                                               SQLite: executemany (no thread)
 
 The writer fills the lineage columns (:data:`~framework.kits.mixins.LINEAGE_COLUMNS`): the load time,

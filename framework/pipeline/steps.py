@@ -2,6 +2,7 @@
 
     deploy_warehouse -> tables_to_load -> load_bronze_table (one per table) -> dbt_silver -> dbt_gold
                      -> validate_warehouse -> summarize_warehouse
+    deploy_warehouse -> load_bronze_files (a folder of files: every table at once) -> dbt_silver -> ...
 
 Each step takes URLs (or :class:`~framework.targets.runs.Database` objects, or any target that
 :func:`framework.targets.resolve.resolve_target` reads) and returns a small result
@@ -42,6 +43,7 @@ from ..kits.bronze import BronzeDatakit
 from ..kits.deploy import deploy_data_objects
 from ..kits.discovery import Datakit
 from ..kits.validate import validate_deployment
+from ..loading.files import is_file_source, load_folder
 from ..loading.loader import BulkDataLoader, pair_datakit_tables
 from ..targets.resolve import DatabaseTarget, resolve_target
 from ..targets.runs import Database
@@ -62,6 +64,7 @@ __all__ = [
     "dbt_step",
     "deploy_warehouse",
     "get_pipeline",
+    "load_bronze_files",
     "load_bronze_table",
     "point_dbt_sources",
     "run_pipeline",
@@ -381,30 +384,17 @@ def warm_dbt(warehouse: Where, pipeline: str | Pipeline = "pagila") -> None:
             prepare_dbt(spec.project_path(), resolve_target(warehouse))
 
 
-def _run_steps(
+def _load_tables(
     source: Where,
     warehouse: Where,
     batch_id: str,
-    pipeline: str | Pipeline,
+    spec: Pipeline,
     workers: int,
-    report: Callable[[str], None] | None,
-    check: Callable[[], None] | None = None,
-) -> PipelineSummary:
-    """The steps; ``check`` between two (it raises when the run lost the warehouse's lock)."""
-    spec = get_pipeline(pipeline)
-    say = report or (lambda line: None)
-    check = check or (lambda: None)
-    steps: dict[str, float] = {}
-    check()
-    deployed = deploy_warehouse(warehouse, spec)
-    steps["deploy"] = deployed.seconds
-    say(f"deploy      {len(deployed.created)} created, {len(deployed.existing)} there  {deployed.seconds:6.2f}s")
-    started = time.perf_counter()
-    tables = tables_to_load(source, spec)
-    steps["tables"] = time.perf_counter() - started
-    say(f"tables      {len(tables)} to load from {resolve_target(source).safe_url}")
-    started = time.perf_counter()
-    errors: list[DatakitError] = []
+    tables: list[str],
+    errors: list[DatakitError],
+    say: Callable[[str], None],
+    check: Callable[[], None],
+) -> None:
     stopped = False
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="datakits-pipeline") as pool:
         futures = [pool.submit(load_bronze_table, source, warehouse, table, batch_id, spec) for table in tables]
@@ -428,6 +418,72 @@ def _run_steps(
                 continue
             what = "batch already loaded" if done.skipped else f"{done.rows_written:>9,} rows"
             say(f"load        {table:<16} {what}  {done.seconds:6.2f}s")
+
+
+def load_bronze_files(
+    folder: str | Path, warehouse: Where, batch_id: str, pipeline: str | Pipeline = "pagila"
+) -> list[TableLoad]:
+    """Load a folder of ``<table>.csv`` (or ``.parquet``) files into bronze as batch ``batch_id``, every table
+    in one transaction (:func:`~framework.loading.files.load_folder`); a table that holds the batch already
+    is left as it is. Raises :class:`~framework.errors.LoadError` (one line: file, row, column), nothing loaded."""
+    spec = get_pipeline(pipeline)
+    started = time.perf_counter()
+    bronze = spec.kit("bronze")
+    database = resolve_target(warehouse)
+    engine = _engine(database, list(bronze.tables), "warehouse")
+    try:
+        with engine.connect() as conn:
+            held = {
+                t.name
+                for t in bronze.tables
+                if conn.execute(select(func.count()).select_from(t).where(t.c.dk_batch_id == batch_id)).scalar_one()
+            }
+    finally:
+        engine.dispose()
+    todo = [t.name for t in bronze.tables if t.name not in held]
+    results = load_folder(folder, spec.kit("source"), bronze, database, todo, batch_id=batch_id) if todo else []
+    loads = [TableLoad(r.seconds, r.table.rsplit(".", 1)[-1], batch_id, r.rows_read, r.rows_written) for r in results]
+    skipped = [TableLoad(time.perf_counter() - started, name, batch_id, skipped=True) for name in sorted(held)]
+    return loads + skipped
+
+
+def _run_steps(
+    source: Where,
+    warehouse: Where,
+    batch_id: str,
+    pipeline: str | Pipeline,
+    workers: int,
+    report: Callable[[str], None] | None,
+    check: Callable[[], None] | None = None,
+) -> PipelineSummary:
+    """The steps; ``check`` between two (it raises when the run lost the warehouse's lock)."""
+    spec = get_pipeline(pipeline)
+    say = report or (lambda line: None)
+    check = check or (lambda: None)
+    steps: dict[str, float] = {}
+    check()
+    deployed = deploy_warehouse(warehouse, spec)
+    steps["deploy"] = deployed.seconds
+    say(f"deploy      {len(deployed.created)} created, {len(deployed.existing)} there  {deployed.seconds:6.2f}s")
+    started = time.perf_counter()
+    errors: list[DatakitError] = []
+    if not isinstance(source, Database) and is_file_source(str(source)):
+        steps["tables"] = 0.0
+        say(f"tables      {len(spec.kit('bronze').tables)} to load from the files in {source}")
+        warm_dbt(warehouse, spec)  # files load in this thread: dbt's cold start first
+        check()
+        loads = load_bronze_files(Path(str(source)), warehouse, batch_id, spec)
+        for done in loads:
+            what = "batch already loaded" if done.skipped else f"{done.rows_written:>9,} rows"
+            say(f"load        {done.table:<16} {what}  {done.seconds:6.2f}s")
+        rows, files = sum(d.rows_written for d in loads), sum(not d.skipped for d in loads)
+        say(f"files       {rows:,} rows {files} files from {source}  {time.perf_counter() - started:6.2f}s")
+    else:
+        tables = tables_to_load(source, spec)
+        steps["tables"] = time.perf_counter() - started
+        say(f"tables      {len(tables)} to load from {resolve_target(source).safe_url}")
+        started = time.perf_counter()
+        _load_tables(source, warehouse, batch_id, spec, workers, tables, errors, say, check)
     steps["load"] = time.perf_counter() - started
     if errors:
         raise errors[0]

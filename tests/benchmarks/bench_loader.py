@@ -18,7 +18,7 @@ PostgreSQL (``--engine postgresql``, the default), into bronze on the same datab
 MySQL/MariaDB (``--engine mysql``; ``all`` runs both), from the same PostgreSQL source into bronze
 on a database of its own on the local server (the ``mysql_local`` target):
 
-- the loader with and without the transform (its writer: multi-row INSERTs by ``executemany``);
+- the loader with and without the transform (its writer: ``LOAD DATA LOCAL INFILE`` through a named pipe);
 - raw ``LOAD DATA LOCAL INFILE`` fed through a pipe from ``COPY (SELECT ...) TO STDOUT``, lineage
   and hash computed by PostgreSQL: the floor;
 - raw ``executemany`` of the same server-hashed rows (PyMySQL's multi-row INSERT, what the

@@ -3,8 +3,8 @@
 A wrong header, a value that does not fit its column, and a missing file are each one line naming the
 file (and the row and column), through the library and through ``datakits load``; nothing is loaded.
 
-``<table>.parquet`` beside them: read through pyarrow (the ``parquet`` extra), checked as CSV is. Those
-tests skip, saying so, when pyarrow is not installed (``pip install -e '.[parquet]'``); the one line a
+``<table>.parquet`` beside them: read through pyarrow (the ``files`` extra), checked as CSV is. Those
+tests skip, saying so, when pyarrow is not installed (``pip install -e '.[files]'``); the one line a
 Parquet file gives without pyarrow is tested whatever is installed.
 """
 
@@ -122,7 +122,7 @@ def test_datakits_load_reads_a_folder(project: Path) -> None:
     assert "loading " in done.stdout and "br__shop__public" in done.stdout
 
 
-NO_PYARROW = "pyarrow is not installed (the parquet extra: pip install -e '.[parquet]')"
+NO_PYARROW = "pyarrow is not installed (the files extra: pip install -e '.[files]')"
 
 
 def customers() -> dict[str, list[Any]]:
@@ -205,7 +205,7 @@ def test_without_pyarrow_a_parquet_file_names_the_extra(
     monkeypatch.setitem(sys.modules, "pyarrow", None)  # what `import pyarrow` meets where it is not installed
     (tmp_path / "customers.parquet").write_bytes(b"PAR1")
     (tmp_path / "orders.csv").write_text("id,customer_id,amount,ordered_at\n")
-    with pytest.raises(LoadError, match=r"customers.parquet: reading Parquet needs pyarrow: pip install") as caught:
+    with pytest.raises(LoadError, match=r"customers.parquet: reading files needs pyarrow: pip install") as caught:
         stage_folder(tmp_path, kit, database)
-    assert "'pytest-datakits[parquet]'" in str(caught.value)
+    assert "'pytest-datakits[files]'" in str(caught.value)
     assert tables_in(database) == []

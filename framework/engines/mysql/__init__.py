@@ -232,9 +232,9 @@ class MySQL:
         return set()  # MySQL's partitions are not tables
 
     def writer(self, conn: Connection, table: Table, columns: Sequence[Column[Any]], lineage: Lineage) -> Writer:
-        from .writer import MysqlInsertWriter
+        from .writer import MysqlLoadDataWriter
 
-        return MysqlInsertWriter(conn, table, columns, lineage)
+        return MysqlLoadDataWriter(conn, table, columns, lineage)
 
     def write_lock(self, engine: Engine) -> AbstractContextManager[Any]:
         return nullcontext()

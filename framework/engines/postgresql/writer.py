@@ -10,29 +10,25 @@ runs once per row and a generic loop costs twice as much.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Column
 from sqlalchemy.engine import Connection
 
 from ..generic.canonical import (
-    DAYS,
-    HOUR_MINUTE,
     NULL,
-    SECOND,
-    canonical_char_field,
     canonical_field,
     canonical_text,
     column_kind,
     copy_escape,
     datetime_text,
-    day_text,
     infinite,
 )
+from ..generic.encoder import make_line_encoder
+from ..generic.fields import canonical_lines, joined_lines, record_hashes
 from ..generic.writer import Handoff, Lineage, RowChunks, column_list, physical_name
 
 __all__ = ["PostgresCopyWriter", "array_literal", "make_encoder"]
@@ -64,90 +60,22 @@ def _json_field(value: Any) -> str:
     return copy_escape(json.dumps(value, ensure_ascii=False, default=canonical_text))
 
 
-# One statement per column kind, setting c<i> (the canonical field) from v<i> (the value); "@" is i.
-_CANONICAL = {
-    "int": "c@ = str(v@) if v@.__class__ is int else F(v@)",
-    "str": (
-        'c@ = v@ if v@.__class__ is str and "\\\\" not in v@ and "\\t" not in v@ and "\\n" not in v@ '
-        'and "\\r" not in v@ else F(v@)'
-    ),
-    # p@ / q@: the column's last datetime and its text, reused while the value repeats (an audit
-    # column such as last_update often holds one value for many rows); a new value costs one compare
-    "datetime": """if v@.__class__ is datetime and (v@.tzinfo is UTC or v@.tzinfo is None):
-    if v@ != p@:
-        d = DAYS.get(v@.toordinal()) or DAY(v@)
-        m = v@.microsecond
-        hms = HM[v@.hour * 60 + v@.minute] + ":" + SS[v@.second]
-        q@ = f"{d} {hms}.{m:06d}+00:00" if m else f"{d} {hms}+00:00"
-        p@ = v@
-    c@ = q@
-else:
-    c@ = F(v@)""",
-    "char": "c@ = FC(v@)",
-}
 _COPY = {"array": "FA(v@)", "json": "FJ(v@)"}
 
 
 def make_encoder(columns: Sequence[Column[Any]], kinds: Sequence[str], lineage: str) -> Callable[[list[Any]], str]:
-    """A function: a chunk of business-value rows -> their COPY text, lineage and hash included.
-
-    ``lineage`` is the COPY text of the lineage fields that come between the business fields and
-    the hash (load time, batch id, source table), already escaped.
-    """
-    count = len(columns)
-    body: list[str] = []
-    for i, kind in enumerate(kinds):
-        statement = _CANONICAL.get(kind, "c@ = F(v@)").replace("@", str(i))
-        body += ["        " + line for line in statement.splitlines()]
-    line = "\\t".join(f"{{c{i}}}" for i in range(count))
-    body.append(f'        line = f"{line}"')
-    if any(kind in _COPY for kind in kinds):
-        fields = [_COPY[kind].replace("@", str(i)) if kind in _COPY else f"c{i}" for i, kind in enumerate(kinds)]
-        copy_line = "\\t".join("{" + field + "}" for field in fields)
-        body.append(f'        ap(f"{copy_line}\\t{{LINEAGE}}\\t{{sha(line.encode()).hexdigest()}}\\n")')
-    else:
-        body.append('        ap(f"{line}\\t{LINEAGE}\\t{sha(line.encode()).hexdigest()}\\n")')
-    unpack = ", ".join(f"v{i}" for i in range(count)) + ("," if count == 1 else "")
-    remembered = [f"p{i} = q{i} = None" for i, kind in enumerate(kinds) if kind == "datetime"]
-    source = "\n".join(
-        [
-            "def encode(rows):",
-            "    out = []",
-            "    ap = out.append",
-            *("    " + line for line in remembered),
-            "    for row in rows:",
-            f"        {unpack} = row",
-            *body,
-            '    return "".join(out)',
-        ]
-    )
-    namespace: dict[str, Any] = {
-        "F": canonical_field,
-        "FC": canonical_char_field,
-        "FA": _array_field,
-        "FJ": _json_field,
-        "DAYS": DAYS,
-        "DAY": day_text,
-        "HM": HOUR_MINUTE,
-        "SS": SECOND,
-        "UTC": UTC,
-        "datetime": datetime,
-        "sha": hashlib.sha256,
-        "LINEAGE": lineage,
-    }
-    name = columns[0].table.name if columns else "?"
-    exec(compile(source, f"<copy encoder for {name}>", "exec"), namespace)
-    encoder: Callable[[list[Any]], str] = namespace["encode"]
-    return encoder
+    """A function: a chunk of business-value rows -> their COPY text, lineage and hash included (arrays and JSON
+    written as PostgreSQL reads them; see :func:`~..generic.encoder.make_line_encoder`)."""
+    return make_line_encoder(columns, kinds, lineage, _COPY, {"FA": _array_field, "FJ": _json_field})
 
 
 class _CopySource:
     """The file-like object ``copy_expert`` reads: one encoded chunk per ``read()``."""
 
-    def __init__(self, chunks: Iterator[str]) -> None:
+    def __init__(self, chunks: Iterator[Any]) -> None:
         self._chunks = chunks
 
-    def read(self, size: int = -1) -> str:
+    def read(self, size: int = -1) -> Any:
         return next(self._chunks, "")
 
     readline = read
@@ -166,23 +94,41 @@ class PostgresCopyWriter:
         loaded_at = datetime_text(lineage.loaded_at)
         fields = "\t".join(copy_escape(x) for x in (loaded_at, lineage.batch_id, lineage.source_table))
         self.encode = make_encoder(columns, kinds, fields)
+        self.lineage_fields = fields.split("\t")
+        #: file sources' column-wise fields (:meth:`write_fields`): where every column's COPY text is its canonical text
+        self.takes_fields = not any(kind in _COPY for kind in kinds)
         names = [*(c.name for c in columns), "dk_loaded_at", "dk_batch_id", "dk_source_table", "dk_record_hash"]
         self.sql = f"COPY {physical_name(conn, table)} ({column_list(conn, names)}) FROM STDIN"
 
     def write(self, chunks: RowChunks) -> int:
+        return self._copy((self.encode(chunk), len(chunk)) for chunk in chunks if chunk)
+
+    def write_fields(self, chunks: Iterator[Sequence[Any]]) -> int:
+        """Like :meth:`write`, each chunk given as the canonical fields of each business column (pyarrow string
+        arrays: :mod:`~..generic.fields`); the COPY text is built column-wise, the hash per row."""
+        import pyarrow as pa  # type: ignore[import-not-found,unused-ignore]
+
+        def texts() -> Iterator[tuple[bytes, int]]:
+            for fields in chunks:
+                lines = canonical_lines(pa, fields)
+                yield joined_lines(pa, [lines, *self.lineage_fields, record_hashes(pa, lines)]), len(lines)
+
+        return self._copy(texts())
+
+    def _copy(self, texts: Iterator[tuple[Any, int]]) -> int:
+        """COPY the texts (each with its number of rows), on a thread of its own; the rows written."""
         cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
 
-        def copy(texts: Iterator[str]) -> None:
-            cursor.copy_expert(self.sql, _CopySource(texts), size=1 << 20)
+        def copy(items: Iterator[Any]) -> None:
+            cursor.copy_expert(self.sql, _CopySource(items), size=1 << 20)
 
         written = 0
-        handoff: Handoff[str] = Handoff(copy)
+        handoff: Handoff[Any] = Handoff(copy)
         try:
             try:
-                for chunk in chunks:
-                    if chunk:
-                        handoff.put(self.encode(chunk))
-                        written += len(chunk)
+                for text, rows in texts:
+                    handoff.put(text)
+                    written += rows
             except BaseException:
                 handoff.abort()
                 raise
