@@ -9,6 +9,8 @@
     generator = "jaffle"               # optional: what `--source generate` runs (a datakits.generators name,
                                        #   or module:function)
     dags = "dags"                      # optional: the DAG folder (`datakits dags check` looks there)
+    dbt_tasks = "node"                 # optional: in Airflow, a task per dbt node ("node") or per step ("step")
+    dbt_retries = 2                    # optional: how often Airflow retries a dbt task (default 2)
 
 A ``dbt_steps`` item is a dbt selection (the step is named after it: ``"marts"``) or a table
 ``{name = "silver", select = "silver_core customer_snapshot"}``; without ``select`` (or the item
@@ -54,7 +56,11 @@ __all__ = [
 ]
 
 ENTRY_POINT_GROUP = "datakits.pipelines"
-KEYS = {"source", "bronze", "dbt_project", "dbt_steps", "layers", "generator", "dags"}
+KEYS = {"source", "bronze", "dbt_project", "dbt_steps", "layers", "generator", "dags", "dbt_tasks", "dbt_retries"}
+#: how the DAG renders a dbt step: a task group with a task per model, seed and snapshot, or one task
+DBT_TASKS = ("node", "step")
+DEFAULT_DBT_TASKS = "node"
+DEFAULT_DBT_RETRIES = 2
 #: the DAG's own tasks: a dbt step may not take their names
 TASKS = {"deploy", "tables", "load", "validate", "summary"}
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -85,6 +91,8 @@ class Pipeline:
     generator: str | None = None
     dags: str | None = None
     declared_in: str = "the library"
+    dbt_tasks: str = DEFAULT_DBT_TASKS
+    dbt_retries: int = DEFAULT_DBT_RETRIES
     _kits: dict[str, Datakit] = field(default_factory=dict, repr=False, compare=False, hash=False)
 
     # --- datakits ---------------------------------------------------------------------------------
@@ -223,6 +231,7 @@ def pipeline_from_mapping(name: str, table: Mapping[str, Any], base: Path, where
     if steps and "dbt_project" not in table:
         raise PipelineError(f'{where}: dbt_steps without a dbt_project; give dbt_project = "path/to/project"')
     project = str((base / table["dbt_project"]).resolve()) if "dbt_project" in table else None
+    dbt_tasks, dbt_retries = _dbt_task_keys(table, where)
     return Pipeline(
         name=name,
         source=_kit_value(table["source"], base),
@@ -233,7 +242,20 @@ def pipeline_from_mapping(name: str, table: Mapping[str, Any], base: Path, where
         generator=table.get("generator"),
         dags=str((base / table["dags"]).resolve()) if "dags" in table else None,
         declared_in=where,
+        dbt_tasks=dbt_tasks,
+        dbt_retries=dbt_retries,
     )
+
+
+def _dbt_task_keys(table: Mapping[str, Any], where: str) -> tuple[str, int]:
+    """``dbt_tasks`` (one of :data:`DBT_TASKS`) and ``dbt_retries`` (a whole number, 0 or more), checked."""
+    tasks = table.get("dbt_tasks", DEFAULT_DBT_TASKS)
+    if tasks not in DBT_TASKS:
+        raise PipelineError(f"{where}: dbt_tasks = {tasks!r}; use one of {', '.join(map(repr, DBT_TASKS))}")
+    retries = table.get("dbt_retries", DEFAULT_DBT_RETRIES)
+    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+        raise PipelineError(f"{where}: dbt_retries = {retries!r}; give a whole number, 0 or more (e.g. 2)")
+    return str(tasks), retries
 
 
 def find_pyproject(start: str | Path | None = None) -> Path | None:

@@ -29,6 +29,7 @@ from typing import Any, TypeAlias
 from sqlalchemy import Table, func, inspect, select
 from sqlalchemy.engine import URL, Engine
 
+from ..dbt.nodes import INDIRECT
 from ..dbt.runner import DbtNode, prepare_dbt, run_dbt
 from ..engines import ENGINES
 from ..engines.connect import check_connection, ensure_schemas, physical_schema
@@ -192,18 +193,25 @@ def load_bronze_table(
 
 
 def dbt_step(
-    warehouse: Where, step: str, pipeline: str | Pipeline = "pagila", progress: Callable[[DbtNode], None] | None = None
+    warehouse: Where,
+    step: str,
+    pipeline: str | Pipeline = "pagila",
+    progress: Callable[[DbtNode], None] | None = None,
+    *,
+    node: str | None = None,
 ) -> DbtStep:
     """Build the pipeline's dbt step ``step`` (its selection: models, snapshots, their tests); raises ``DbtError``.
 
-    ``progress`` gets each node as it finishes (a long step shows its progress per node)."""
+    ``progress`` gets each node as it finishes (a long step shows its progress per node). ``node`` (a
+    :class:`~framework.dbt.nodes.NodeTask`'s ``select``) builds that one node of the step and those of its
+    tests whose other parents are upstream of it (``--indirect-selection buildable``), as a DAG's node task does."""
     spec = get_pipeline(pipeline)
     selection = spec.dbt_step(step)
     started = time.perf_counter()
-    result = run_dbt(
-        spec.project_path(), resolve_target(warehouse), ("build",), select=selection.select, progress=progress
-    )
-    return DbtStep(time.perf_counter() - started, selection.name, selection.select or "", result.counts())
+    args = ("build", *INDIRECT) if node else ("build",)
+    chosen = node or selection.select
+    result = run_dbt(spec.project_path(), resolve_target(warehouse), args, select=chosen, progress=progress)
+    return DbtStep(time.perf_counter() - started, selection.name, chosen or "", result.counts())
 
 
 def dbt_silver(warehouse: Where, pipeline: str | Pipeline = "pagila") -> DbtStep:
