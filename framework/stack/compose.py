@@ -19,11 +19,13 @@ import secrets
 import shlex
 import shutil
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import StackError
+from .project import LOGS, make_state, stack_project
 
 
 def _root() -> Path:
@@ -63,7 +65,10 @@ SECRETS = (
     "AIRFLOW_ADMIN_PASSWORD",
     "AIRFLOW_JWT_SECRET",
     "REDIS_PASSWORD",  # the Celery broker's
+    "AIRFLOW_API_SECRET_KEY",  # the API server's own (sessions), apart from the JWT secret
 )
+#: what `datakits stack config` shows as ``***``: the passwords and keys of the env file
+MASKED = (*SECRETS, "AIRFLOW_FERNET_KEY")
 
 
 def compose_command() -> list[str]:
@@ -161,16 +166,23 @@ class Service:
 class Stack:
     """The stack of ``compose_file`` under compose project ``project``, its passwords in ``env_file``.
 
-    ``executor`` (``local`` or ``celery``) and ``workers`` (Celery workers; default 2) are what ``up`` starts."""
+    Left out, ``project`` and ``env_file`` are the working folder's project's (:func:`.project.stack_project`:
+    ``datakits-<folder>-<hash>`` and ``<project>/.datakits/stack/.env``); Airflow's task logs go to ``logs``
+    beside the env file. ``executor`` (``local`` or ``celery``) and ``workers`` (Celery workers; default 2) are
+    what ``up`` starts."""
 
-    project: str = "datakits"
-    env_file: Path = field(default_factory=lambda: ROOT / "compose" / ".env")
+    project: str | None = None  # type: ignore[assignment]  # set in __post_init__: always a str after it
+    env_file: Path | None = None  # type: ignore[assignment]
     compose_file: Path = COMPOSE_FILE
     ports: dict[str, int] = field(default_factory=dict)  # written into a new env file
     executor: str = "local"
     workers: int | None = None
 
     def __post_init__(self) -> None:
+        if self.project is None or self.env_file is None:
+            found = stack_project()
+            self.project = self.project or found.name
+            self.env_file = self.env_file or found.env_file
         self.env_file = Path(self.env_file)
         if self.executor not in EXECUTORS:
             raise StackError(f"--executor must be one of {', '.join(EXECUTORS)}, not {self.executor!r}")
@@ -183,14 +195,18 @@ class Stack:
 
     # -- compose -------------------------------------------------------------------------------
     def compose(
-        self, *args: str, timeout: float = 900, check: bool = True, celery: bool = True
+        self, *args: str, timeout: float = 900, check: bool = True, celery: bool = True, env_file: Path | None = None
     ) -> subprocess.CompletedProcess[str]:
         """Run compose on this stack; a failure is a StackError with compose's last lines.
 
         ``celery``: with the services of the ``celery`` profile (every command sees them; ``up`` only under Celery)."""
-        command = [*compose_command(), "-p", self.project, "--env-file", str(self.env_file)]
+        command = [*compose_command(), "-p", str(self.project), "--env-file", str(env_file or self.env_file)]
         command += ["-f", str(self.compose_file), *args]
         environ = {**os.environ, "DOCKER_BUILDKIT": "0", "DATAKITS_STACK_EXECUTOR": EXECUTORS[self.executor]}
+        environ["DATAKITS_STACK_LOGS"] = str(self.logs_dir)
+        environ.setdefault("AIRFLOW_UID", str(os.getuid()))  # Airflow's convention: the task logs are the user's
+        for name in MASKED:  # the env file's, never the shell's
+            environ.pop(name, None)
         environ.pop("COMPOSE_PROFILES", None)
         if celery:
             environ["COMPOSE_PROFILES"] = CELERY_PROFILE
@@ -202,6 +218,33 @@ class Stack:
             tail = " | ".join((done.stderr or done.stdout).strip().splitlines()[-4:])
             raise StackError(f"compose {' '.join(args)} failed (exit {done.returncode}): {tail}")
         return done
+
+    @property
+    def logs_dir(self) -> Path:
+        """Airflow's task logs (mounted into the Airflow containers): ``logs/`` beside the env file."""
+        return self.env_file.parent / LOGS
+
+    def make_state(self) -> None:
+        """The env file's folder (0700) and the logs folder; a project's ``.datakits/`` ignores itself in git."""
+        make_state(self.env_file.parent)
+
+    def config(self) -> str:
+        """The compose configuration ``up`` would start (``compose config``), every password and key as ``***``.
+
+        Starts nothing and writes nothing: compose reads an env file of the stack's values with the secrets
+        replaced (a stack not up yet shows the default ports)."""
+        values = read_env(self.env_file) if self.env_file.exists() else {}
+        values.update({name: str(port) for name, port in {**PORTS, **self.ports}.items() if name not in values})
+        values.update({name: "***" for name in MASKED})
+        with tempfile.TemporaryDirectory(prefix="datakits-config-") as folder:
+            masked = Path(folder) / ".env"
+            masked.write_text("".join(f"{name}={value}\n" for name, value in values.items()))
+            scale = ["--scale", f"{WORKER}={self.workers}"] if self.executor == "celery" else []
+            done = self.compose("config", env_file=masked, celery=self.executor == "celery", timeout=120)
+        head = f"# compose project {self.project}; env file {self.env_file}; task logs in {self.logs_dir}\n"
+        if scale:
+            head += f"# {WORKER}: {self.workers} replicas (up --scale {WORKER}={self.workers})\n"
+        return head + done.stdout
 
     def env(self) -> dict[str, str]:
         if not self.env_file.exists():
@@ -229,6 +272,7 @@ class Stack:
     def up(self, timeout: float = 900) -> float:
         """Start the stack (env file written at first use) and wait until every service is healthy; seconds."""
         self.check_ready_to_start()
+        self.make_state()
         write_env(self.env_file, self.ports)
         started = time.monotonic()
         celery = self.executor == "celery"
