@@ -53,7 +53,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def stack_of(args: argparse.Namespace) -> Stack:
-    return Stack(project=args.project, env_file=args.env_file, **executor_options(args))
+    given = {"project": args.project, "env_file": args.env_file}  # left out: the working folder's project's
+    return Stack(**{name: value for name, value in given.items() if value}, **executor_options(args))
 
 
 def api_of(stack: Stack) -> AirflowApi:

@@ -171,18 +171,14 @@ class Stack:
     beside the env file. ``executor`` (``local`` or ``celery``) and ``workers`` (Celery workers; default 2) are
     what ``up`` starts."""
 
-    project: str | None = None  # type: ignore[assignment]  # set in __post_init__: always a str after it
-    env_file: Path | None = None  # type: ignore[assignment]
+    project: str = field(default_factory=lambda: stack_project().name)
+    env_file: Path = field(default_factory=lambda: stack_project().env_file)
     compose_file: Path = COMPOSE_FILE
     ports: dict[str, int] = field(default_factory=dict)  # written into a new env file
     executor: str = "local"
     workers: int | None = None
 
     def __post_init__(self) -> None:
-        if self.project is None or self.env_file is None:
-            found = stack_project()
-            self.project = self.project or found.name
-            self.env_file = self.env_file or found.env_file
         self.env_file = Path(self.env_file)
         if self.executor not in EXECUTORS:
             raise StackError(f"--executor must be one of {', '.join(EXECUTORS)}, not {self.executor!r}")
@@ -200,7 +196,7 @@ class Stack:
         """Run compose on this stack; a failure is a StackError with compose's last lines.
 
         ``celery``: with the services of the ``celery`` profile (every command sees them; ``up`` only under Celery)."""
-        command = [*compose_command(), "-p", str(self.project), "--env-file", str(env_file or self.env_file)]
+        command = [*compose_command(), "-p", self.project, "--env-file", str(env_file or self.env_file)]
         command += ["-f", str(self.compose_file), *args]
         environ = {**os.environ, "DOCKER_BUILDKIT": "0", "DATAKITS_STACK_EXECUTOR": EXECUTORS[self.executor]}
         environ["DATAKITS_STACK_LOGS"] = str(self.logs_dir)
