@@ -28,6 +28,7 @@ tasks read connections and datakits when they run. Airflow is imported only insi
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Iterable
 from datetime import timedelta
@@ -53,6 +54,9 @@ __all__ = ["pipeline_dag"]
 
 log = logging.getLogger(__name__)
 
+#: ``node`` or ``step`` for every DAG of the factory in this environment, over the pipelines' declared ``dbt_tasks``
+DBT_TASKS_ENV = "DATAKITS_DBT_TASKS"
+
 
 def _caller_file(depth: int = 2) -> Path | None:
     """The file of the code that called the factory (the DAG file), to find its ``pyproject.toml``."""
@@ -76,14 +80,16 @@ def pipeline_dag(
 
     ``dag_id`` defaults to ``<name>_pipeline``; the connections to ``<name>_source`` and ``<name>_warehouse``.
     ``dag_arguments`` go to Airflow's ``DAG`` as they are (``schedule``, ``start_date``, ...; default: no schedule).
-    ``dbt_tasks`` (``"node"`` or ``"step"``) and ``dbt_retries`` default to the pipeline's declared keys.
+    ``dbt_tasks`` (``"node"`` or ``"step"``) and ``dbt_retries`` default to the pipeline's declared keys;
+    the environment variable ``DATAKITS_DBT_TASKS`` overrides the declared ``dbt_tasks`` (a stack's, a benchmark's).
     """
     from airflow.sdk import Connection, Param, TaskGroup, dag, get_current_context, task
 
     spec = get_pipeline(pipeline, start=near or _caller_file())
-    rendering = dbt_tasks or spec.dbt_tasks
+    rendering = dbt_tasks or os.environ.get(DBT_TASKS_ENV, "").strip() or spec.dbt_tasks
     if rendering not in DBT_TASKS:
-        raise PipelineError(f"dbt_tasks={rendering!r}; use one of {', '.join(map(repr, DBT_TASKS))}")
+        where = "dbt_tasks" if dbt_tasks else DBT_TASKS_ENV
+        raise PipelineError(f"{where}={rendering!r}; use one of {', '.join(map(repr, DBT_TASKS))}")
     retries = spec.dbt_retries if dbt_retries is None else dbt_retries
     source_id = source_conn_id or f"{spec.name}_source"
     warehouse_id = warehouse_conn_id or f"{spec.name}_warehouse"

@@ -12,13 +12,18 @@ are not all upstream of one of them (a relationship between two models built sid
 one more task, ``tests``, once their parents are built. Ephemeral models are not tasks (dbt inlines them): their parents count.
 
 The nodes are read from the project's kept parse (:mod:`.parsing`, kept by the runner): planning parses a
-project at most once per process, and the runs of its tasks in the same process parse nothing more. dbt
+project at most once per process, and the runs of its tasks in the same process parse nothing more. A plan
+is kept on disk beside the parse, keyed by every input of the parse and every file's stamp, so that a
+process that only renders the DAG (Airflow's DAG processor, every 30 s) finds it without parsing. dbt
 selects the nodes itself (``dbt ls`` on the kept manifest), so every selection dbt takes works here.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
+import os
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DbtError
-from .parsing import PARSE_URL, PLACEHOLDER_DATABASE, reuses_parse, run_copy
+from .parsing import PARSE_URL, PLACEHOLDER_DATABASE, ProjectFiles, key_hash, reuses_parse, run_copy, scan_project
 from .runner import (
     _LOCK,
     _check_psycopg2,
@@ -34,6 +39,7 @@ from .runner import (
     _environment,
     _kept,
     _one_line,
+    _parse_key,
     _private_dir,
     _project_name,
     _write_profile,
@@ -72,6 +78,9 @@ def plan_nodes(project: str | Path, select: str | None = None, vars: Mapping[str
     Raises :class:`DbtError` when the project does not parse or the selection is not dbt's."""
     path = project_dir(project)
     url = PARSE_URL
+    stored = _stored_plan(path, select, vars)
+    if stored is not None:
+        return stored
     with _LOCK, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # dbt's own dependencies warn on import
         try:
@@ -108,7 +117,42 @@ def plan_nodes(project: str | Path, select: str | None = None, vars: Mapping[str
     selected = [str(json.loads(line)["unique_id"] if isinstance(line, str) else line["unique_id"]) for line in lines]
     plan = _plan(kept.manifest, selected)
     _PLANS[key] = (kept.manifest, plan)
+    _store_plan(path, select, vars, kept.files, plan)
     return plan
+
+
+def _plan_file(path: Path, select: str | None, vars: Mapping[str, Any] | None, files: ProjectFiles) -> Path:
+    """Where a plan is kept on disk: keyed by everything the parse is (:func:`parse_key`), every file's stamp,
+    the environment variables the project reads, and the selection."""
+    key = _parse_key(path, PARSE_URL, vars)
+    whole = {"parse": key, "stamp": files.stamp, "env": files.environment(), "select": select}
+    return dbt_parse_dir(path, PARSE_URL, vars) / f"plan-{key_hash(whole)}.json"
+
+
+def _stored_plan(path: Path, select: str | None, vars: Mapping[str, Any] | None) -> list[NodeTask] | None:
+    """The plan a process made before from the same files (a DAG file is parsed in every task's process and
+    every 30 s by the DAG processor: none of those parses dbt again), or None."""
+    if not reuses_parse():
+        return None
+    files = scan_project(path)
+    if files.reads_connection:
+        return None
+    try:
+        items = json.loads(_plan_file(path, select, vars, files).read_text(encoding="utf-8"))
+        return [NodeTask(**{**item, "upstream": tuple(item["upstream"])}) for item in items]
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+
+
+def _store_plan(
+    path: Path, select: str | None, vars: Mapping[str, Any] | None, files: ProjectFiles, plan: list[NodeTask]
+) -> None:
+    target = _plan_file(path, select, vars, files)
+    with contextlib.suppress(OSError):  # a plan not kept is made again next time
+        partial = target.with_name(f".{target.name}.{os.getpid()}")
+        partial.write_text(json.dumps([dataclasses.asdict(task) for task in plan]), encoding="utf-8")
+        partial.chmod(0o600)
+        os.replace(partial, target)
 
 
 def _parents(manifest: Any, unique_id: str) -> list[str]:
