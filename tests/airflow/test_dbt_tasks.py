@@ -132,6 +132,15 @@ def test_a_step_renders_as_a_task_per_node_in_dependency_order(project: Path) ->
         ("after_broken", "model"),
     ]
     assert plan[-1].upstream == ("model.stack_shop_warehouse.broken",)
+    assert plan_nodes(spec.project_path(), "marts") == plan  # kept: in this process, and on disk for the next
+    extra = spec.project_path() / "models" / "marts" / "extra.sql"
+    extra.write_text("select * from {{ ref('flaky') }}\n")
+    try:  # a changed project is planned again, never from a kept plan
+        again = {t.name: t.upstream for t in plan_nodes(spec.project_path(), "marts")}
+        assert again["extra"] == ("model.stack_shop_warehouse.flaky",)
+    finally:
+        extra.unlink()
+    assert plan_nodes(spec.project_path(), "marts") == plan
     dag = pipeline_dag(spec, dag_id="shaky_nodes")
     tasks = {t.task_id: t for t in dag.tasks}
     assert list(tasks) == [
