@@ -198,3 +198,22 @@ def test_per_node_and_per_step_agree_and_a_failing_model_stops_only_its_downstre
     assert {name: state for name, state in states.items() if state == "failed"} == {"marts.broken": "failed"}
 
     assert sorted(found["parsed"]) == ["shaky_warehouse", "warehouse"]  # once per project, not per task
+
+
+@pytest.mark.parametrize(
+    ("keys", "message"),
+    [
+        ({"dbt_tasks": "model"}, "dbt_tasks = 'model'; use one of 'node', 'step'"),
+        ({"dbt_retries": -1}, "dbt_retries = -1; give a whole number, 0 or more (e.g. 2)"),
+        ({"dbt_retries": "2"}, "dbt_retries = '2'; give a whole number, 0 or more (e.g. 2)"),
+    ],
+)
+def test_a_wrong_dbt_tasks_or_dbt_retries_is_one_line_naming_the_key_and_the_file(
+    tmp_path: Path, keys: dict[str, Any], message: str
+) -> None:
+    from framework.pipeline.declared import pipeline_from_mapping
+
+    where = str(tmp_path / "pyproject.toml")
+    with pytest.raises(PipelineError) as caught:
+        pipeline_from_mapping("shop", {"source": "kits/shop", **keys}, tmp_path, where)
+    assert str(caught.value) == f"{where} [tool.datakits.pipelines.shop]: {message}"
