@@ -2,6 +2,7 @@
 
 datakits stack up [--executor local|celery] [--workers N]   # .datakits/stack/.env at first use, up -d, healthy
 datakits stack config [--executor local|celery] [--workers N]   # what up would start, every secret as ***
+datakits stack build                      # every image from the package's recipes, and the project's own
 datakits stack trigger [DAG] [--batch-id B] [--conf JSON] [--no-wait]
 datakits stack status                     # services and their health, the DAG's last runs
 datakits stack down [--volumes]           # --volumes: the data too (down -v)
@@ -11,6 +12,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+import time
 
 from ..errors import StackError
 from ..stack.api import AirflowApi
@@ -38,6 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     up = sub.add_parser("up", help="Start the stack and wait until every service is healthy")
     up.add_argument("--timeout", type=float, default=900, help="Seconds to wait for health (default 900)")
     add_executor_arguments(up)
+    sub.add_parser("build", help="Build every image the stack needs (and the project's), from the package's recipes")
     config = sub.add_parser("config", help="Print the compose configuration up would start, secrets as ***")
     add_executor_arguments(config)
     trigger = sub.add_parser("trigger", help="Trigger a DAG run through the REST API and watch it")
@@ -72,6 +76,15 @@ def run(args: argparse.Namespace) -> int:
             f"  PostgreSQL   127.0.0.1:{stack.port('postgres')}  databases pagila, warehouse, airflow (user datakits)"
         )
         print(f"  MariaDB      127.0.0.1:{stack.port('mariadb')}  database datakits (user root)")
+        return 0
+    if args.stack_command == "build":
+        from ..stack.images import build_images
+        from ..stack.project import stack_project
+
+        project = stack_project() if stack.pipelines() else None
+        started = time.monotonic()
+        built = build_images(project, progress=lambda line: print(f"  {line}", file=sys.stderr, flush=True))
+        print(f"stack images ready in {time.monotonic() - started:.1f}s ({len(built)} built)")
         return 0
     if args.stack_command == "config":
         print(stack.config(), end="")
