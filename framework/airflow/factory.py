@@ -94,6 +94,10 @@ def pipeline_dag(
     source_id = source_conn_id or f"{spec.name}_source"
     warehouse_id = warehouse_conn_id or f"{spec.name}_warehouse"
 
+    # every task is retried: each is idempotent (deploy creates what is missing, tables/validate/summary only
+    # read), so a task lost to its worker, or to an API server too busy to answer its start, is simply run again
+    AGAIN: dict[str, Any] = {"retries": 2, "retry_delay": timedelta(seconds=5)}
+
     def url(role: str) -> str:
         """The URL of the ``source`` or ``warehouse`` connection this run uses (never logged)."""
         params = get_current_context()["params"]
@@ -119,14 +123,14 @@ def pipeline_dag(
     )
     def medallion() -> None:
         # one XCom per task, its JSON result: a task typed to return a dict would push each of its keys too
-        @task(multiple_outputs=False)
+        @task(multiple_outputs=False, **AGAIN)
         def deploy() -> dict[str, Any]:
             result = deploy_warehouse(url("warehouse"), spec)
             created, there = len(result.created), len(result.existing)
             log.info("deployed into %s: %d created, %d there", result.warehouse, created, there)
             return result.to_dict()
 
-        @task
+        @task(**AGAIN)
         def tables() -> list[str]:
             return tables_to_load(url("source"), spec)
 
@@ -159,11 +163,11 @@ def pipeline_dag(
                     made[node.unique_id] = one
             return group, list(made.values())
 
-        @task(multiple_outputs=False)
+        @task(multiple_outputs=False, **AGAIN)
         def validate() -> dict[str, Any]:
             return validate_warehouse(url("warehouse"), spec).to_dict()
 
-        @task(multiple_outputs=False)
+        @task(multiple_outputs=False, **AGAIN)
         def summary(deployed: dict[str, Any], loads: list[dict[str, Any]], *built: dict[str, Any]) -> dict[str, Any]:
             steps = {
                 "deploy": DeployStep.from_dict(deployed).seconds,
