@@ -26,7 +26,7 @@ from pathlib import Path, PurePosixPath
 
 from ..errors import StackError
 from ..pipeline.declared import Pipeline, find_pyproject, pipelines_from_pyproject
-from .project import LOGS, make_state, stack_project
+from .project import LOGS, compose_name, make_state, stack_project
 
 
 def _root() -> Path:
@@ -240,7 +240,7 @@ class Stack:
         folders = [Path(p.dags) for p in pipelines.values() if p.dags] or [self.home / "dags"]
         dags = PurePosixPath("/opt/project", *folders[0].relative_to(self.home).parts)
         return {
-            "DATAKITS_STACK_AIRFLOW_IMAGE": f"datakits-project/{self.project}:latest",
+            "DATAKITS_STACK_AIRFLOW_IMAGE": f"datakits-project/{compose_name(self.home)}:latest",  # the folder's
             "DATAKITS_STACK_DAGS_FOLDER": str(dags),
             "DATAKITS_STACK_DATABASES": " ".join(f"{name}_source {name}_warehouse" for name in pipelines),
         }

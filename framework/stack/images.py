@@ -40,7 +40,7 @@ from urllib.parse import unquote, urlparse
 
 from ..errors import StackError
 from .compose import COMPOSE_FILE
-from .project import StackProject
+from .project import StackProject, compose_name
 
 __all__ = ["BASE", "IMAGE_LABEL", "build_images", "pip_settings", "project_image", "toolkit_wheel"]
 
@@ -63,8 +63,8 @@ def recipes() -> Path:
 
 
 def project_image(project: StackProject) -> str:
-    """The tag of a project's Airflow image: ``datakits-project/<compose project name>``."""
-    return f"datakits-project/{project.name}:latest"
+    """The tag of a project's Airflow image: ``datakits-project/<its folder's compose project name>``."""
+    return f"datakits-project/{compose_name(project.folder)}:latest"
 
 
 # -- what a build reads ----------------------------------------------------------------------------
