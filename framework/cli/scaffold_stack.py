@@ -1,10 +1,11 @@
 """The stack test a new project gets (``tests/test_stack.py``): its pipeline on the compose stack, end to end.
 
-Meant for ``datakits init`` to write beside the project's other tests (:func:`stack_test`); marker ``stack``,
-run when asked (``pytest -m stack``), skipped, saying why, where no Docker engine answers. It builds the images (the project's own among them), brings a stack
-of its own up (a compose project and ports of its own, state in a temp folder), stages the landing files in
-the stack's source database, runs the DAG through Airflow's API, checks the marts against the files, and
-brings the stack down with its volumes: nothing of it is left.
+Meant for ``datakits init`` to write beside the project's other tests (:func:`stack_test`); marker
+``stack``, run when asked (``pytest -m stack``), skipped, saying why, where no Docker engine answers.
+It builds the images (the project's own among them), brings a stack of its own up (a compose project
+and ports of its own, state in a temp folder), stages the landing files in the stack's source
+database, runs the DAG through Airflow's API, checks the marts against the files, and brings the
+stack down with its volumes: nothing of it is left.
 """
 
 from __future__ import annotations
