@@ -74,6 +74,7 @@ class TaskRun:
     seconds: float
     error: str | None = None
     log: list[str] = field(default_factory=list, repr=False)
+    tries: int = 1  # the attempts Airflow made: 2 for a task that was retried once
 
     @property
     def name(self) -> str:
@@ -404,7 +405,8 @@ def _result(run: Any, text: str) -> DagRunResult:
         state = str(getattr(ti.state, "value", ti.state))
         lines = sections.get((ti.task_id, ti.map_index), [])
         error = _error_line(lines) if state == "failed" else None
-        tasks.append(TaskRun(ti.task_id, ti.map_index, state, float(ti.duration or 0.0), error, lines))
+        tries = max(int(ti.try_number or 1), 1)
+        tasks.append(TaskRun(ti.task_id, ti.map_index, state, float(ti.duration or 0.0), error, lines, tries))
     state = str(getattr(run.state, "value", run.state))
     return DagRunResult(run.dag_id, run.run_id, state, tasks, _xcoms(run), text)
 

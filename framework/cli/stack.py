@@ -1,6 +1,8 @@
 """``datakits stack up|trigger|status|down``: the compose stack, thinly.
 
-datakits stack up [--executor local|celery] [--workers N]   # compose/.env at first use, up -d, wait until healthy
+datakits stack up [--executor local|celery] [--workers N]   # .datakits/stack/.env at first use, up -d, healthy
+datakits stack config [--executor local|celery] [--workers N]   # what up would start, every secret as ***
+datakits stack build                      # every image from the package's recipes, and the project's own
 datakits stack trigger [DAG] [--batch-id B] [--conf JSON] [--no-wait]
 datakits stack status                     # services and their health, the DAG's last runs
 datakits stack down [--volumes]           # --volumes: the data too (down -v)
@@ -10,6 +12,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+import time
 
 from ..errors import StackError
 from ..stack.api import AirflowApi
@@ -27,12 +31,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--project", default="datakits", help="Compose project name (default datakits)")
-    parser.add_argument("--env-file", help="The stack's env file (default compose/.env, written at first use)")
+    parser.add_argument(
+        "--project", help="Compose project name (default: the project's, datakits-<folder>-<hash of its path>)"
+    )
+    parser.add_argument(
+        "--env-file", help="The stack's env file (default .datakits/stack/.env in the project, written at first use)"
+    )
     sub = parser.add_subparsers(dest="stack_command", required=True)
     up = sub.add_parser("up", help="Start the stack and wait until every service is healthy")
     up.add_argument("--timeout", type=float, default=900, help="Seconds to wait for health (default 900)")
     add_executor_arguments(up)
+    sub.add_parser("build", help="Build every image the stack needs (and the project's), from the package's recipes")
+    config = sub.add_parser("config", help="Print the compose configuration up would start, secrets as ***")
+    add_executor_arguments(config)
     trigger = sub.add_parser("trigger", help="Trigger a DAG run through the REST API and watch it")
     trigger.add_argument("dag", nargs="?", default=DAG, help=f"DAG id (default {DAG})")
     trigger.add_argument("--batch-id", help="The run's batch id (conf batch_id; default: the run id)")
@@ -46,8 +57,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def stack_of(args: argparse.Namespace) -> Stack:
-    extra = {"env_file": args.env_file} if args.env_file else {}
-    return Stack(project=args.project, **executor_options(args), **extra)
+    given = {"project": args.project, "env_file": args.env_file}  # left out: the working folder's project's
+    return Stack(**{name: value for name, value in given.items() if value}, **executor_options(args))
 
 
 def api_of(stack: Stack) -> AirflowApi:
@@ -65,6 +76,18 @@ def run(args: argparse.Namespace) -> int:
             f"  PostgreSQL   127.0.0.1:{stack.port('postgres')}  databases pagila, warehouse, airflow (user datakits)"
         )
         print(f"  MariaDB      127.0.0.1:{stack.port('mariadb')}  database datakits (user root)")
+        return 0
+    if args.stack_command == "build":
+        from ..stack.images import build_images
+        from ..stack.project import stack_project
+
+        project = stack_project() if stack.pipelines() else None
+        started = time.monotonic()
+        built = build_images(project, progress=lambda line: print(f"  {line}", file=sys.stderr, flush=True))
+        print(f"stack images ready in {time.monotonic() - started:.1f}s ({len(built)} built)")
+        return 0
+    if args.stack_command == "config":
+        print(stack.config(), end="")
         return 0
     if args.stack_command == "down":
         stack.down(volumes=args.volumes)
@@ -102,7 +125,7 @@ def _trigger(stack: Stack, args: argparse.Namespace) -> int:
         return 0
     done = api.wait_run(args.dag, started.run_id, timeout=args.timeout)
     for task in api.task_runs(args.dag, started.run_id):
-        index = f"[{task.map_index}]" if task.map_index >= 0 else ""
+        index = f"[{task.label or task.map_index}]" if task.map_index >= 0 else ""  # a mapped load: its table
         took = f"{task.seconds:7.1f}s" if task.seconds is not None else "       -"
         print(f"  {task.task_id + index:<28} {task.state or '-':<10} {took}")
         if task.state == "failed":

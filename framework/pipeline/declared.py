@@ -13,6 +13,8 @@
                                        #   changed and new rows only ("incremental"): what <table>__current shows
     dbt_sources = "current"            # optional: point the project's dbt sources of bronze at the current state
                                        #   ("current") or at the tables, every batch ("history"), before dbt runs
+    dbt_tasks = "node"                 # optional: in Airflow, a task per dbt node ("node") or per step ("step")
+    dbt_retries = 2                    # optional: how often Airflow retries a dbt task (default 2)
 
 A ``dbt_steps`` item is a dbt selection (the step is named after it: ``"marts"``) or a table
 ``{name = "silver", select = "silver_core customer_snapshot"}``; without ``select`` (or the item
@@ -72,12 +74,19 @@ __all__ = [
 ]
 
 ENTRY_POINT_GROUP = "datakits.pipelines"
-KEYS = {"source", "bronze", "dbt_project", "dbt_steps", "layers", "generator", "dags", "batches", "dbt_sources"}
+KEYS = {
+    "source", "bronze", "dbt_project", "dbt_steps", "layers", "generator", "dags",
+    "batches", "dbt_sources", "dbt_tasks", "dbt_retries",
+}  # fmt: skip
 #: what a dbt_steps table may say besides name and select: dbt's own flags
 STEP_KEYS = ("name", "select", "exclude", "indirect_selection", "vars", "full_refresh")
 INDIRECT_SELECTION = ("eager", "cautious", "buildable", "empty")
 #: where a pipeline's dbt sources of bronze point: the bronze tables (every batch) or their current state
 DBT_SOURCES = ("history", "current")
+#: how the DAG renders a dbt step: a task group with a task per model, seed and snapshot, or one task
+DBT_TASKS = ("node", "step")
+DEFAULT_DBT_TASKS = "node"
+DEFAULT_DBT_RETRIES = 2
 #: the DAG's own tasks: a dbt step may not take their names
 TASKS = {"deploy", "tables", "load", "validate", "summary"}
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -139,6 +148,8 @@ class Pipeline:
     dbt_sources: str | None = None  # "current" or "history": the pipeline points its dbt sources of bronze there
     generator_from: str | None = None  # the folder a module:function generator is imported from
     declared_in: str = "the library"
+    dbt_tasks: str = DEFAULT_DBT_TASKS
+    dbt_retries: int = DEFAULT_DBT_RETRIES
     _kits: dict[str, Datakit] = field(default_factory=dict, repr=False, compare=False, hash=False)
 
     # --- datakits ---------------------------------------------------------------------------------
@@ -313,6 +324,7 @@ def pipeline_from_mapping(name: str, table: Mapping[str, Any], base: Path, where
         raise PipelineError(f"{where}: dbt_sources must be one of {', '.join(DBT_SOURCES)}")
     if dbt_sources is not None and project is None:
         raise PipelineError(f'{where}: dbt_sources without a dbt_project; give dbt_project = "path/to/project"')
+    dbt_tasks, dbt_retries = _dbt_task_keys(table, where)
     return Pipeline(
         name=name,
         source=_kit_value(table["source"], base),
@@ -326,6 +338,8 @@ def pipeline_from_mapping(name: str, table: Mapping[str, Any], base: Path, where
         dbt_sources=dbt_sources,
         declared_in=where,
         generator_from=str(base.resolve()) if ":" in table.get("generator", "") else None,
+        dbt_tasks=dbt_tasks,
+        dbt_retries=dbt_retries,
     )
 
 
@@ -338,6 +352,17 @@ def _check_generator(value: str, base: Path, where: str) -> None:
         module = Path(*value.split(":", 1)[0].split("."))
         if not ((base / module).with_suffix(".py").is_file() or (base / module / "__init__.py").is_file()):
             raise PipelineError(f"{where}: generator {value!r}: no module {module} in {base}; a generator is {rule}")
+
+
+def _dbt_task_keys(table: Mapping[str, Any], where: str) -> tuple[str, int]:
+    """``dbt_tasks`` (one of :data:`DBT_TASKS`) and ``dbt_retries`` (a whole number, 0 or more), checked."""
+    tasks = table.get("dbt_tasks", DEFAULT_DBT_TASKS)
+    if tasks not in DBT_TASKS:
+        raise PipelineError(f"{where}: dbt_tasks = {tasks!r}; use one of {', '.join(map(repr, DBT_TASKS))}")
+    retries = table.get("dbt_retries", DEFAULT_DBT_RETRIES)
+    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+        raise PipelineError(f"{where}: dbt_retries = {retries!r}; give a whole number, 0 or more (e.g. 2)")
+    return str(tasks), retries
 
 
 def find_pyproject(start: str | Path | None = None) -> Path | None:

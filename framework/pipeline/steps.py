@@ -34,6 +34,7 @@ from sqlalchemy.engine import URL, Engine
 
 from ..dbt.generate import source_changes, write_changes
 from ..dbt.listing import project_manifest
+from ..dbt.nodes import INDIRECT
 from ..dbt.runner import DbtNode, DbtResult, failure_message, prepare_dbt, run_dbt
 from ..engines import ENGINES
 from ..engines.connect import check_connection, ensure_schemas, physical_schema
@@ -218,11 +219,18 @@ def load_bronze_table(
 
 
 def dbt_step(
-    warehouse: Where, step: str, pipeline: str | Pipeline = "pagila", progress: Callable[[DbtNode], None] | None = None
+    warehouse: Where,
+    step: str,
+    pipeline: str | Pipeline = "pagila",
+    progress: Callable[[DbtNode], None] | None = None,
+    *,
+    node: str | None = None,
 ) -> DbtStep:
     """Build the pipeline's dbt step ``step`` (its selection: models, snapshots, their tests); raises ``DbtError``.
 
-    ``progress`` gets each node as it finishes (a long step shows its progress per node)."""
+    ``progress`` gets each node as it finishes (a long step shows its progress per node). ``node`` (a
+    :class:`~framework.dbt.nodes.NodeTask`'s ``select``) builds that one node of the step and those of its
+    tests whose other parents are upstream of it (``--indirect-selection buildable``), as a DAG's node task does."""
     spec = get_pipeline(pipeline)
     selection = spec.dbt_step(step)
     started = time.perf_counter()
@@ -230,8 +238,8 @@ def dbt_step(
     result = run_dbt(
         project,
         resolve_target(warehouse),
-        ("build", *selection.flags()),
-        select=selection.select,
+        ("build", *[f for f in selection.flags() if not node], *(INDIRECT if node else ())),
+        select=node or selection.select,
         vars=selection.vars,
         progress=progress,
         check=False,
@@ -239,7 +247,7 @@ def dbt_step(
     if result.failed:
         failures = {n.unique_id: n.message or n.status for n in result.failed}
         raise DbtError(_later_step_hint(spec, selection, result) or failure_message(result), failures, result)
-    return DbtStep(time.perf_counter() - started, selection.name, selection.select or "", result.counts())
+    return DbtStep(time.perf_counter() - started, selection.name, node or selection.select or "", result.counts())
 
 
 def _later_step_hint(spec: Pipeline, step: DbtSelection, result: DbtResult) -> str | None:

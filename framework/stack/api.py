@@ -35,6 +35,7 @@ class TaskRun:
     end: datetime | None
     hostname: str = ""  # the machine (container) whose worker ran its last try
     try_number: int = 0  # 1 on the first try; more when it was retried
+    label: str = ""  # a mapped task's rendered map index (its map_index_template): a load's table
 
     @property
     def seconds(self) -> float | None:
@@ -174,6 +175,7 @@ def _task_run(item: dict[str, Any]) -> TaskRun:
         end=_time(item.get("end_date")),
         hostname=item.get("hostname") or "",
         try_number=int(item.get("try_number") or 0),
+        label=str(item.get("rendered_map_index") or ""),
     )
 
 

@@ -19,11 +19,14 @@ import secrets
 import shlex
 import shutil
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from ..errors import StackError
+from ..pipeline.declared import Pipeline, find_pyproject, pipelines_from_pyproject
+from .project import LOGS, compose_name, make_state, stack_project
 
 
 def _root() -> Path:
@@ -49,7 +52,7 @@ CELERY_PROFILE = "celery"  # the compose profile of the services only the Celery
 CELERY_SERVICES = ("redis", "airflow-worker")
 WORKER = "airflow-worker"
 DEFAULT_WORKERS = 2
-BUILD = "build them with `bash .ci/docker-images` (as root; nothing is pulled)"
+BUILD = "build them with `datakits stack build` (nothing is pulled)"
 ONE_SHOT = ("airflow-init",)  # services that run to completion instead of staying up
 PORTS = {
     "DATAKITS_STACK_POSTGRES_PORT": 15432,
@@ -63,7 +66,10 @@ SECRETS = (
     "AIRFLOW_ADMIN_PASSWORD",
     "AIRFLOW_JWT_SECRET",
     "REDIS_PASSWORD",  # the Celery broker's
+    "AIRFLOW_API_SECRET_KEY",  # the API server's own (sessions), apart from the JWT secret
 )
+#: what `datakits stack config` shows as ``***``: the passwords and keys of the env file
+MASKED = (*SECRETS, "AIRFLOW_FERNET_KEY")
 
 
 def compose_command() -> list[str]:
@@ -161,10 +167,14 @@ class Service:
 class Stack:
     """The stack of ``compose_file`` under compose project ``project``, its passwords in ``env_file``.
 
-    ``executor`` (``local`` or ``celery``) and ``workers`` (Celery workers; default 2) are what ``up`` starts."""
+    Left out, ``project`` and ``env_file`` are the working folder's project's (:func:`.project.stack_project`:
+    ``datakits-<folder>-<hash>`` and ``<project>/.datakits/stack/.env``); Airflow's task logs go to ``logs``
+    beside the env file. ``executor`` (``local`` or ``celery``) and ``workers`` (Celery workers; default 2) are
+    what ``up`` starts."""
 
-    project: str = "datakits"
-    env_file: Path = field(default_factory=lambda: ROOT / "compose" / ".env")
+    project: str = field(default_factory=lambda: stack_project().name)
+    env_file: Path = field(default_factory=lambda: stack_project().env_file)
+    home: Path | None = field(default_factory=lambda: stack_project().folder)  # whose pipelines run; None: Pagila's
     compose_file: Path = COMPOSE_FILE
     ports: dict[str, int] = field(default_factory=dict)  # written into a new env file
     executor: str = "local"
@@ -183,14 +193,26 @@ class Stack:
 
     # -- compose -------------------------------------------------------------------------------
     def compose(
-        self, *args: str, timeout: float = 900, check: bool = True, celery: bool = True
+        self,
+        *args: str,
+        timeout: float = 900,
+        check: bool = True,
+        celery: bool = True,
+        env_file: Path | None = None,
+        connections: Path | None = None,
     ) -> subprocess.CompletedProcess[str]:
         """Run compose on this stack; a failure is a StackError with compose's last lines.
 
         ``celery``: with the services of the ``celery`` profile (every command sees them; ``up`` only under Celery)."""
-        command = [*compose_command(), "-p", self.project, "--env-file", str(self.env_file)]
+        command = [*compose_command(), "-p", self.project, "--env-file", str(env_file or self.env_file)]
         command += ["-f", str(self.compose_file), *args]
         environ = {**os.environ, "DOCKER_BUILDKIT": "0", "DATAKITS_STACK_EXECUTOR": EXECUTORS[self.executor]}
+        environ["DATAKITS_STACK_LOGS"] = str(self.logs_dir)
+        environ.update(self.project_environment())
+        environ["DATAKITS_STACK_CONNECTIONS"] = str(connections or self.connections_file())
+        environ.setdefault("AIRFLOW_UID", str(os.getuid()))  # Airflow's convention: the task logs are the user's
+        for name in MASKED:  # the env file's, never the shell's
+            environ.pop(name, None)
         environ.pop("COMPOSE_PROFILES", None)
         if celery:
             environ["COMPOSE_PROFILES"] = CELERY_PROFILE
@@ -202,6 +224,75 @@ class Stack:
             tail = " | ".join((done.stderr or done.stdout).strip().splitlines()[-4:])
             raise StackError(f"compose {' '.join(args)} failed (exit {done.returncode}): {tail}")
         return done
+
+    def pipelines(self) -> dict[str, Pipeline]:
+        """The pipelines ``home`` declares in its own ``pyproject.toml`` (none: the stack runs Pagila's DAG)."""
+        pyproject = find_pyproject(self.home) if self.home is not None else None
+        if pyproject is None or pyproject.parent != self.home:
+            return {}
+        return pipelines_from_pyproject(pyproject)
+
+    def project_environment(self) -> dict[str, str]:
+        """What compose gets for a project with pipelines: its image, its DAG folder in it, its databases."""
+        pipelines = self.pipelines()
+        if not pipelines or self.home is None:
+            return {}
+        folders = [Path(p.dags) for p in pipelines.values() if p.dags] or [self.home / "dags"]
+        dags = PurePosixPath("/opt/project", *folders[0].relative_to(self.home).parts)
+        return {
+            "DATAKITS_STACK_AIRFLOW_IMAGE": f"datakits-project/{compose_name(self.home)}:latest",  # the folder's
+            "DATAKITS_STACK_DAGS_FOLDER": str(dags),
+            "DATAKITS_STACK_DATABASES": " ".join(f"{name}_source {name}_warehouse" for name in pipelines),
+        }
+
+    def connections_file(self, password: str | None = None, path: Path | None = None) -> Path:
+        """The project's pipelines' connections for the Airflow containers (``AIRFLOW_CONN_<NAME>_SOURCE`` and
+        ``_WAREHOUSE``: databases ``<name>_source`` and ``<name>_warehouse`` of the stack's PostgreSQL), in an
+        env file beside the stack's (0600); empty without a project."""
+        if password is None and self.env_file.exists():
+            password = read_env(self.env_file).get("POSTGRES_PASSWORD")
+        lines = ["# written by datakits stack: the connections of the project's pipelines\n"]
+        address = os.environ.get("DATAKITS_STACK_POSTGRES_ADDR") or "postgres:5432"
+        for name in self.pipelines():
+            for role in ("source", "warehouse"):
+                url = f"postgresql://datakits:{password or ''}@{address}/{name}_{role}"
+                lines.append(f"AIRFLOW_CONN_{name.upper()}_{role.upper()}={url}\n")
+        path = path or self.env_file.parent / "connections.env"
+        if path.parent.is_dir():
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as file:
+                file.write("".join(lines))
+        return path
+
+    @property
+    def logs_dir(self) -> Path:
+        """Airflow's task logs (mounted into the Airflow containers): ``logs/`` beside the env file."""
+        return self.env_file.parent / LOGS
+
+    def make_state(self) -> None:
+        """The env file's folder (0700) and the logs folder; a project's ``.datakits/`` ignores itself in git."""
+        make_state(self.env_file.parent)
+
+    def config(self) -> str:
+        """The compose configuration ``up`` would start (``compose config``), every password and key as ``***``.
+
+        Starts nothing and writes nothing: compose reads an env file of the stack's values with the secrets
+        replaced (a stack not up yet shows the default ports)."""
+        values = read_env(self.env_file) if self.env_file.exists() else {}
+        values.update({name: str(port) for name, port in {**PORTS, **self.ports}.items() if name not in values})
+        values.update({name: "***" for name in MASKED})
+        with tempfile.TemporaryDirectory(prefix="datakits-config-") as folder:
+            masked = Path(folder) / ".env"
+            masked.write_text("".join(f"{name}={value}\n" for name, value in values.items()))
+            scale = ["--scale", f"{WORKER}={self.workers}"] if self.executor == "celery" else []
+            connections = self.connections_file("***", Path(folder) / "connections.env")
+            done = self.compose(
+                "config", env_file=masked, celery=self.executor == "celery", timeout=120, connections=connections
+            )
+        head = f"# compose project {self.project}; env file {self.env_file}; task logs in {self.logs_dir}\n"
+        if scale:
+            head += f"# {WORKER}: {self.workers} replicas (up --scale {WORKER}={self.workers})\n"
+        return head + done.stdout
 
     def env(self) -> dict[str, str]:
         if not self.env_file.exists():
@@ -220,6 +311,8 @@ class Stack:
                 f"the stack needs a Docker engine and none answers ({reason}); start one (see docs/stack.md)"
             )
         images = IMAGES + (CELERY_IMAGES if self.executor == "celery" else ())
+        own = self.project_environment().get("DATAKITS_STACK_AIRFLOW_IMAGE")
+        images += (own,) if own else ()
         missing = [image for image in images if not _ok(["docker", "image", "inspect", image])]
         if missing:
             raise StackError(
@@ -229,6 +322,7 @@ class Stack:
     def up(self, timeout: float = 900) -> float:
         """Start the stack (env file written at first use) and wait until every service is healthy; seconds."""
         self.check_ready_to_start()
+        self.make_state()
         write_env(self.env_file, self.ports)
         started = time.monotonic()
         celery = self.executor == "celery"

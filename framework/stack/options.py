@@ -12,7 +12,7 @@ from .compose import DEFAULT_WORKERS, EXECUTORS
 
 
 def add_executor_arguments(up: argparse.ArgumentParser) -> None:
-    """Add ``--executor`` and ``--workers`` to ``datakits stack up``."""
+    """Add ``--executor`` and ``--workers`` to ``datakits stack up`` (and ``config``)."""
     up.add_argument(
         "--executor",
         default="local",

@@ -82,7 +82,13 @@ def test_the_pagila_dag_runs_reruns_and_fails_cleanly(
     first = datakit_airflow.run_dag("pagila_pipeline", conf={"batch_id": "b1"}, connections=connections)
     states = first.states()
     assert set(states.values()) == {"success"}
-    assert {"deploy", "tables", "silver", "gold", "validate", "summary"} <= set(states)
+    assert {"deploy", "tables", "validate", "summary"} <= set(states)
+    # dbt per node (the default): a task per model and snapshot, upstream first, and the tests no model's task runs
+    assert {"silver.customer", "silver.customer_snapshot", "silver.tests", "gold.fact_rental", "gold.tests"} <= set(
+        states
+    )
+    order = list(states)  # by start: a node's task after those it reads
+    assert order.index("silver.customer") < order.index("silver.customer_snapshot") < order.index("gold.dim_customer")
     assert {name for name in states if name.startswith("load[")} == {f"load[{i}]" for i in range(15)}
     summary = first.xcoms["summary"]
     assert summary["rows"]["gold"]["fact_rental"] == 16_044

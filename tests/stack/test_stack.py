@@ -4,7 +4,9 @@ One stack for the whole module (it is the expensive part), under a compose proje
 (``datakits-test-<a hash of this checkout's path>``, on ports free when the module loads) so that neither a
 developer's stack (``datakits``) nor the stack test of another checkout on the same machine is touched. It
 runs on the CeleryExecutor with 2 workers (one is killed mid-run), then, after a restart, on the
-LocalExecutor. Skips, saying why, when no Docker engine answers or no compose is installed.
+LocalExecutor. The Pagila DAG runs with dbt per node (the default): in the run whose worker is killed during a
+load, the other worker is killed too, later, while it runs a dbt model's task; both are retried and the run
+succeeds with every row once. Skips, saying why, when no Docker engine answers or no compose is installed.
 """
 
 from __future__ import annotations
@@ -247,18 +249,52 @@ def _kill_a_busy_worker(stack: Stack, api: AirflowApi, run_id: str, timeout: flo
     raise AssertionError(f"no worker was caught running a load: {[(t.map_index, t.state) for t in loads]}")
 
 
-def _run_pipeline(api: AirflowApi, batch: str, kill: Stack | None = None) -> tuple[float, list[TaskRun], str, str]:
+def _kill_a_worker_in_dbt(stack: Stack, api: AirflowApi, run_id: str, victim: str, timeout: float = 900) -> str:
+    """Once every load is done, start the worker killed during a load again; then ``docker kill`` the worker
+    that runs a dbt model's task (a task of the silver or gold group); its hostname."""
+    deadline = time.monotonic() + timeout
+    restarted = False
+    while time.monotonic() < deadline:
+        try:
+            tasks = api.task_runs(DAG, run_id)
+        except StackError:
+            tasks = []
+        loads = [t for t in tasks if t.task_id == "load"]
+        if not restarted and loads and all(t.state == "success" for t in loads):
+            [container] = [s.container for s in stack.services() if s.hostname == victim]
+            subprocess.run(["docker", "start", container], capture_output=True, check=True)
+            restarted = True
+        workers = {worker.hostname: worker for worker in stack.workers_running()}
+        models = [
+            t
+            for t in tasks
+            if t.task_id.startswith(("silver.", "gold.")) and not t.task_id.endswith(".tests") and t.try_number == 1
+        ]
+        running = [t for t in models if t.state == "running" and t.hostname in workers]
+        if restarted and running:
+            subprocess.run(["docker", "kill", workers[running[0].hostname].container], capture_output=True, check=True)
+            print(f"killed worker {running[0].hostname} while it ran {running[0].task_id}")
+            return running[0].hostname
+        if models and all(t.state == "success" for t in models):
+            break
+        time.sleep(0.2)
+    raise AssertionError("no worker was caught running a dbt model's task")
+
+
+def _run_pipeline(api: AirflowApi, batch: str, kill: Stack | None = None) -> tuple[float, list[TaskRun], str, str, str]:
     """Trigger the DAG for ``batch`` and wait for success (with ``kill``, a worker of that stack is killed
-    mid-run); the run's seconds, its task instances, its run id and the killed worker's hostname."""
+    during a load, and one during a dbt model); the run's seconds, its task instances, its run id and the
+    killed workers' hostnames."""
     api.wait_dag(DAG)
     started = api.trigger(DAG, {"batch_id": batch})
     victim = _kill_a_busy_worker(kill, api, started.run_id) if kill is not None else ""
+    dbt_victim = _kill_a_worker_in_dbt(kill, api, started.run_id, victim) if kill is not None else ""
     done = api.wait_run(DAG, started.run_id, timeout=1800)
     tasks = api.task_runs(DAG, started.run_id)
     failed = [t for t in tasks if t.state == "failed"]
     logs = {f"{t.task_id}[{t.map_index}]": api.task_log(DAG, started.run_id, t) for t in failed}
     assert done.state == "success", f"run {done.run_id}: {done.state}; failed tasks and their logs' last lines: {logs}"
-    return done.seconds or 0.0, tasks, started.run_id, victim
+    return done.seconds or 0.0, tasks, started.run_id, victim, dbt_victim
 
 
 @pytest.mark.stack
@@ -289,7 +325,8 @@ def test_stack_runs_the_pipeline_on_celery_survives_a_killed_worker_and_a_restar
     seconds_to_healthy = stack.up(timeout=900)
     up = _counts(stack)
     print(f"up to healthy (CeleryExecutor, {WORKERS} workers): {seconds_to_healthy:.1f} s; resources: {before} -> {up}")
-    assert up == {"containers": 7 + WORKERS, "networks": 1, "volumes": 4}
+    assert up == {"containers": 8 + WORKERS, "networks": 1, "volumes": 3}  # task logs: a folder, not a volume
+    assert stack.logs_dir.is_dir()
     assert _published_addresses(stack) == {"127.0.0.1"}
     env = stack.env()
     [redis] = [service.container for service in stack.services() if service.name == "redis"]
@@ -300,9 +337,12 @@ def test_stack_runs_the_pipeline_on_celery_survives_a_killed_worker_and_a_restar
 
     api = AirflowApi(f"http://127.0.0.1:{stack.port('airflow')}", "admin", env["AIRFLOW_ADMIN_PASSWORD"])
     assert api.token()
-    seconds, tasks, _, _ = _run_pipeline(api, BATCH)
+    seconds, tasks, _, _, _ = _run_pipeline(api, BATCH)
     loads = [t for t in tasks if t.task_id == "load"]
-    print(f"DAG run on {WORKERS} Celery workers: {seconds:.1f} s; {len(loads)} mapped loads")
+    models = [t for t in tasks if t.task_id.startswith(("silver.", "gold."))]
+    print(f"DAG run on {WORKERS} Celery workers: {seconds:.1f} s; {len(loads)} mapped loads, {len(models)} dbt tasks")
+    assert {"silver.customer", "silver.customer_snapshot", "gold.fact_rental"} <= {t.task_id for t in models}
+    assert {t.label for t in loads} >= {"payment", "rental"}  # a mapped load is shown by its table
     assert {t.hostname for t in loads} == workers, "the mapped loads did not run on both workers"
     assert len(loads) >= 2 and _overlap(loads), "the mapped loads did not run in parallel"
 
@@ -314,17 +354,23 @@ def test_stack_runs_the_pipeline_on_celery_survives_a_killed_worker_and_a_restar
 
     # a worker killed mid-run (docker kill: no warm shutdown): its loads fail on the missed heartbeat, are retried
     # on the other worker, and the run succeeds with every row of the batch loaded once
-    seconds, tasks, run_id, victim = _run_pipeline(api, BATCH_KILLED, kill=stack)
+    seconds, tasks, run_id, victim, dbt_victim = _run_pipeline(api, BATCH_KILLED, kill=stack)
     survivor = (workers - {victim}).pop()
-    print(f"DAG run with worker {victim} killed mid-run: {seconds:.1f} s")
-    assert [worker.hostname for worker in stack.workers_running()] == [survivor]
+    print(f"DAG run with worker {victim} killed during a load, {dbt_victim} during a dbt model: {seconds:.1f} s")
+    assert [worker.hostname for worker in stack.workers_running()] == sorted(workers - {dbt_victim})
+    killed_models = [t for t in tasks if t.task_id.startswith(("silver.", "gold.")) and t.try_number > 1]
+    assert killed_models, "no dbt task was retried after its worker was killed"
+    for model in killed_models:
+        tries = api.task_tries(DAG, run_id, model.task_id)
+        assert tries[0].hostname == dbt_victim and tries[0].state == "failed", tries
+        assert tries[-1].hostname != dbt_victim and tries[-1].state == "success", tries
     retried = [t for t in tasks if t.task_id == "load" and t.try_number > 1]
     assert retried, "no load was retried after its worker was killed"
     for load in retried:
         tries = api.task_tries(DAG, run_id, "load", load.map_index)
         assert tries[0].hostname == victim and tries[0].state == "failed", tries
         assert tries[-1].hostname == survivor and tries[-1].state == "success", tries
-    assert {t.hostname for t in tasks if t.start and t.start > retried[0].start} <= {survivor}
+    assert {t.hostname for t in tasks if t.task_id == "load" and t.start and t.start > retried[0].start} <= {survivor}
     loaded = _bronze_batch(stack, BATCH_KILLED)
     assert loaded == _bronze_batch(stack, BATCH), "the batch loaded around the killed worker differs from the first"
     assert all(rows == distinct > 0 for rows, distinct in loaded.values()), f"duplicate or missing rows: {loaded}"
@@ -334,12 +380,12 @@ def test_stack_runs_the_pipeline_on_celery_survives_a_killed_worker_and_a_restar
     # restart on the LocalExecutor: down without -v keeps the data; Redis and the workers are gone; the same
     # batch again changes no row
     stack.down(volumes=False)
-    assert _counts(stack)["volumes"] == 4 and _counts(stack)["containers"] == 0
+    assert _counts(stack)["volumes"] == 3 and _counts(stack)["containers"] == 0
     local = Stack(project=PROJECT, env_file=stack.env_file)
     print(f"up again to healthy (LocalExecutor): {local.up(timeout=900):.1f} s")
-    assert _counts(local)["containers"] == 6 and not local.workers_running()
+    assert _counts(local)["containers"] == 7 and not local.workers_running()
     assert _fingerprint(local) == after_kill, "the warehouse changed across down/up"
-    seconds_again, _, _, _ = _run_pipeline(api, BATCH_KILLED)
+    seconds_again, _, _, _, _ = _run_pipeline(api, BATCH_KILLED)
     print(f"second run, same batch id, LocalExecutor: {seconds_again:.1f} s")
     assert _fingerprint(local) == after_kill, "a second run with the same batch id changed rows"
 

@@ -1,6 +1,7 @@
 #!/bin/sh
 # datakits-airflow init   once per stack start (the airflow-init service), then exits:
-#   1. wait for PostgreSQL, create the databases pagila, warehouse and airflow if missing
+#   1. wait for PostgreSQL, create the databases pagila, warehouse, airflow and those of the project's
+#      pipelines (DATAKITS_STACK_DATABASES: <name>_source <name>_warehouse ...) if missing
 #   2. fill pagila once: the real dump when /pagila holds it (DATAKITS_PAGILA_DIR mounted there),
 #      else `datakits generate pagila --scale 1`
 #   3. airflow db migrate; the admin's password (AIRFLOW_ADMIN_PASSWORD) into the simple auth manager's file
@@ -17,9 +18,9 @@ until pg_isready -q; do
   [ $i -le 120 ] || { say "PostgreSQL at $PGHOST does not answer after 60 s"; exit 1; }
   sleep 0.5
 done
-for db in pagila warehouse airflow; do
+for db in pagila warehouse airflow ${DATAKITS_STACK_DATABASES:-}; do
   if [ -z "$(psql -Atq -c "SELECT 1 FROM pg_database WHERE datname = '$db'")" ]; then
-    psql -q -c "CREATE DATABASE $db"
+    psql -q -c "CREATE DATABASE \"$db\""
     say "created database $db"
   fi
 done
