@@ -173,7 +173,7 @@ def test_the_same_from_a_wheel_installed_outside_the_repository(
     venv.create(env_dir, with_pip=True, system_site_packages=False)
     python = str(env_dir / "bin" / "python")
     installed = subprocess.run(
-        [python, "-m", "pip", "install", "-q", f"{wheel}[dbt]"], capture_output=True, text=True, timeout=1800
+        [python, "-m", "pip", "install", "-q", f"{wheel}[dbt,files]"], capture_output=True, text=True, timeout=1800
     )
     assert installed.returncode == 0, installed.stderr[-2000:]
     outside = tmp_path / "outside"
