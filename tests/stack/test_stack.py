@@ -194,7 +194,7 @@ def _bronze_batch(stack: Stack, batch: str) -> dict[str, tuple[int, int]]:
             tables = connection.execute(
                 text(
                     "SELECT table_schema, table_name FROM information_schema.tables "
-                    "WHERE table_type = 'BASE TABLE' AND table_schema LIKE 'br\\_%'"
+                    "WHERE table_type = 'BASE TABLE' AND table_schema LIKE 'br\\_%' AND table_name <> 'dk_batches'"
                 )
             ).all()
             return {

@@ -86,7 +86,7 @@ def test_target_deploys_pagila_bronze_and_leaves_no_container(name: str, client:
             assert len(result.created) == 15
             report = validate_deployment(bronze, database)
             assert report.success, report.summary()
-            assert len(report.checked) == 15
+            assert len(report.checked) == 16  # the 15 tables and bronze's dk_batches
         assert server.list_databases(f"dk_{run.run_id}_") == []
     finally:
         server.stop()
