@@ -37,6 +37,16 @@ def run(*args: str, cwd: Path, timeout: float = 900) -> subprocess.CompletedProc
     return subprocess.run(list(args), capture_output=True, text=True, cwd=cwd, timeout=timeout)
 
 
+def build_wheel(folder: Path) -> Path:
+    """The project's wheel, built into ``folder/dist``."""
+    built = run(
+        sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(folder / "dist"), str(ROOT), cwd=folder
+    )
+    assert built.returncode == 0, built.stderr[-3000:]
+    [wheel] = (folder / "dist").glob("pytest_datakits-*.whl")
+    return wheel
+
+
 @pytest.fixture
 def reachable_tmp() -> Iterator[Path]:
     """A temp folder of the test's own that other users may pass through (not list): run as root, the
@@ -51,11 +61,7 @@ def reachable_tmp() -> Iterator[Path]:
 @pytest.mark.slow
 def test_the_wheel_runs_pagila_from_an_empty_folder(reachable_tmp: Path) -> None:
     tmp_path = reachable_tmp
-    built = run(
-        sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path / "dist"), str(ROOT), cwd=tmp_path
-    )
-    assert built.returncode == 0, built.stderr[-3000:]
-    [wheel] = (tmp_path / "dist").glob("pytest_datakits-*.whl")
+    wheel = build_wheel(tmp_path)
     venv = tmp_path / "venv"
     assert run(sys.executable, "-m", "venv", str(venv), cwd=tmp_path).returncode == 0
     installed = run(str(venv / "bin" / "pip"), "install", "-q", f"{wheel}[embedded,dbt,airflow]", cwd=tmp_path)
@@ -90,11 +96,7 @@ def test_the_wheel_carries_the_project_template(tmp_path: Path) -> None:
     (dotfiles and names with copier's [[ ]] and [% %] in them too) is package data in the wheel."""
     import zipfile
 
-    built = run(
-        sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path / "dist"), str(ROOT), cwd=tmp_path
-    )
-    assert built.returncode == 0, built.stderr[-3000:]
-    [wheel] = (tmp_path / "dist").glob("pytest_datakits-*.whl")
+    wheel = build_wheel(tmp_path)
     template = ROOT / "framework" / "cli" / "templates" / "project"
     expected = {str(p.relative_to(ROOT)) for p in template.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
     assert len(expected) > 20
@@ -116,11 +118,7 @@ print(update(Path.cwd(), newer, "99.0.0"))
 @pytest.mark.slow
 def test_init_and_update_from_the_wheel_outside_the_repository(tmp_path: Path) -> None:
     """The template comes from site-packages, its history from the project's bundle: no repository, no network."""
-    built = run(
-        sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path / "dist"), str(ROOT), cwd=tmp_path
-    )
-    assert built.returncode == 0, built.stderr[-3000:]
-    [wheel] = (tmp_path / "dist").glob("pytest_datakits-*.whl")
+    wheel = build_wheel(tmp_path)
     venv = tmp_path / "venv"
     assert run(sys.executable, "-m", "venv", str(venv), cwd=tmp_path).returncode == 0
     installed = run(str(venv / "bin" / "pip"), "install", "-q", f"{wheel}[dbt]", cwd=tmp_path)  # init writes dbt YAML
