@@ -354,7 +354,7 @@ def test_a_project_reflected_from_mariadb_passes_its_own_tests(tmp_path: Path, c
     assert made.returncode == 0, made.stdout + made.stderr
     project = tmp_path / "chinook"
     assert (
-        "pytest-datakits[embedded,dbt,airflow,factories,pytest,reflect,mysql]"
+        "pytest-datakits[embedded,dbt,airflow,factories,pytest,files,reflect,mysql]"
         in (project / "pyproject.toml").read_text()
     )
     # 1 + 5 deploy, 5 factory, 5 + 1 dbt model, 1 DAG test
